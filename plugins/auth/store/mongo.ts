@@ -1,0 +1,61 @@
+import type { Collection, Db } from 'mongodb'
+import { fromDoc, toDoc, type Doc } from '../../../lib/store/mongo-util.js'
+import type { ApiKeyRecord, ApiKeysRepository, Page, ProjectRecord, ProjectsRepository } from './store.js'
+
+export class MongoProjects implements ProjectsRepository {
+  private readonly col: Collection<Doc<ProjectRecord>>
+  constructor (db: Db) { this.col = db.collection('pulse_projects') }
+
+  async init () { await this.col.createIndex({ createdAt: 1 }) }
+  async close () {}
+
+  async create (project: ProjectRecord) { await this.col.insertOne(toDoc(project)) }
+
+  async get (id: string) {
+    const doc = await this.col.findOne({ _id: id })
+    return doc ? fromDoc<ProjectRecord>(doc) : null
+  }
+
+  async list ({ limit, offset }: Page) {
+    const [docs, total] = await Promise.all([
+      this.col.find({}).sort({ createdAt: 1, _id: 1 }).skip(offset).limit(limit).toArray(),
+      this.col.countDocuments({})
+    ])
+    return { projects: docs.map((d) => fromDoc<ProjectRecord>(d)), total }
+  }
+}
+
+export class MongoApiKeys implements ApiKeysRepository {
+  private readonly col: Collection<Doc<ApiKeyRecord>>
+  constructor (db: Db) { this.col = db.collection('pulse_api_keys') }
+
+  async init () {
+    await this.col.createIndex({ hash: 1 }, { unique: true })
+    await this.col.createIndex({ projectId: 1, createdAt: 1 })
+  }
+
+  async close () {}
+
+  async create (key: ApiKeyRecord) { await this.col.insertOne(toDoc(key)) }
+
+  async findByHash (hash: string) {
+    const doc = await this.col.findOne({ hash })
+    return doc ? fromDoc<ApiKeyRecord>(doc) : null
+  }
+
+  async listByProject (projectId: string) {
+    const docs = await this.col.find({ projectId }).sort({ createdAt: 1, _id: 1 }).toArray()
+    return docs.map((d) => fromDoc<ApiKeyRecord>(d))
+  }
+
+  async revoke (projectId: string, keyId: string, at: Date) {
+    // Keep the first revocation time: set only where none is recorded yet.
+    await this.col.updateOne({ _id: keyId, projectId, revokedAt: { $exists: false } }, { $set: { revokedAt: at } })
+    const doc = await this.col.findOne({ _id: keyId, projectId })
+    return doc ? fromDoc<ApiKeyRecord>(doc) : null
+  }
+
+  async touch (keyId: string, at: Date) {
+    await this.col.updateOne({ _id: keyId }, { $max: { lastUsedAt: at } })
+  }
+}

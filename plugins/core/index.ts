@@ -1,0 +1,54 @@
+import fp from 'fastify-plugin'
+import swagger from '@fastify/swagger'
+import type { FastifyPluginAsync } from 'fastify'
+import { OptionError } from '../../lib/errors.js'
+import { resolveOptions } from '../../lib/options.js'
+import { isPulseStore, memoryStore } from '../../lib/store/index.js'
+import type { PulseStore } from '../../lib/store/types.js'
+import { CoreOptions } from './options.js'
+import { registerRoutes } from './register-routes.js'
+import { coreRoutes } from './routes.js'
+import type { PulseNamespace } from './types.js'
+
+export interface PulseCoreOptions extends Partial<CoreOptions> {
+  /** Default: `memoryStore()`. pulse-proxy closes the store on `app.close()`. */
+  store?: PulseStore
+}
+
+const pulseCorePlugin: FastifyPluginAsync<PulseCoreOptions> = async (app, raw) => {
+  const { store: given, ...rest } = raw
+  if (given !== undefined && !isPulseStore(given)) {
+    throw new OptionError('option "store" must be memoryStore() or mongoStore({ db } | { url })')
+  }
+  const options = resolveOptions(CoreOptions, rest)
+  const store = given ?? memoryStore()
+  await store.open({ log: app.log })
+
+  // The other plugins fill in their parts (auth, vault, traces, …) as they register.
+  app.decorate('pulse', { store, options } as PulseNamespace)
+  app.decorateRequest('pulse', null)
+  app.addHook('onClose', async () => { await store.close() })
+
+  if (options.openapi.enabled && !app.hasDecorator('swagger')) {
+    await app.register(swagger, {
+      openapi: {
+        info: { title: 'pulse-proxy', version: '0.1.0' },
+        components: {
+          securitySchemes: {
+            bearer: { type: 'http', scheme: 'bearer' },
+            adminKey: { type: 'apiKey', in: 'header', name: 'x-admin-key' }
+          }
+        }
+      },
+      // The host's routes are its own business: publish pulse-proxy's only.
+      transform: ({ schema, url, route }) => ({
+        schema: route.config?.pulse === true ? schema : { ...schema, hide: true },
+        url
+      })
+    })
+  }
+
+  await registerRoutes(app, coreRoutes)
+}
+
+export const pulseCore = fp(pulseCorePlugin, { name: 'pulse-core', fastify: '5.x' })

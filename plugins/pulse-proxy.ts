@@ -1,0 +1,34 @@
+import fp from 'fastify-plugin'
+import { Type, type Static } from '@sinclair/typebox'
+import type { FastifyPluginAsync } from 'fastify'
+import { OptionError } from '../lib/errors.js'
+import { resolveOptions } from '../lib/options.js'
+import { isPulseStore } from '../lib/store/index.js'
+import type { PulseStore } from '../lib/store/types.js'
+import { pulseAuth } from './auth/index.js'
+import { AuthOptions } from './auth/options.js'
+import { pulseCore } from './core/index.js'
+import { CoreOptions } from './core/options.js'
+
+/** Everything `pulseProxy` takes but the store, validated in one place so errors name the full path. */
+export const PulseProxyOptions = Type.Object({
+  ...CoreOptions.properties,
+  adminKey: AuthOptions.properties.adminKey,
+  auth: Type.Optional(Type.Omit(AuthOptions, ['adminKey'], { additionalProperties: false }))
+}, { additionalProperties: false })
+
+export type PulseProxyOptions = Partial<Static<typeof PulseProxyOptions>> & { store?: PulseStore }
+
+const pulseProxyPlugin: FastifyPluginAsync<PulseProxyOptions> = async (app, raw) => {
+  const { store, ...rest } = raw
+  if (store !== undefined && !isPulseStore(store)) {
+    throw new OptionError('option "store" must be memoryStore() or mongoStore({ db } | { url })')
+  }
+  const { prefix, bodyLimit, openapi, adminKey, auth } = resolveOptions(PulseProxyOptions, rest)
+
+  await app.register(pulseCore, { store, prefix, bodyLimit, openapi })
+  await app.register(pulseAuth, { ...auth, adminKey })
+}
+
+/** All pulse-proxy plugins in one registration: `await app.register(pulseProxy, opts)`. */
+export const pulseProxy = fp(pulseProxyPlugin, { name: 'pulse-proxy', fastify: '5.x' })
