@@ -1,6 +1,8 @@
 export { pulseProxy, PulseProxyOptions } from './plugins/pulse-proxy.js'
 export { pulseCore, type PulseCoreOptions } from './plugins/core/index.js'
 export { pulseAuth, type PulseAuthOptions } from './plugins/auth/index.js'
+export { pulseVault, type PulseVaultOptions } from './plugins/vault/index.js'
+export { Keyring } from './lib/crypto.js'
 export { memoryStore, mongoStore, type MongoStoreOptions, type PulseStore, type Repository, type RepositoryFactories } from './lib/store/index.js'
 export { ErrorEnvelope, Envelope } from './lib/envelope.js'
 export type { Principal, PulseNamespace } from './plugins/core/types.js'

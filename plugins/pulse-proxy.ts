@@ -9,12 +9,15 @@ import { pulseAuth } from './auth/index.js'
 import { AuthOptions } from './auth/options.js'
 import { pulseCore } from './core/index.js'
 import { CoreOptions } from './core/options.js'
+import { pulseVault } from './vault/index.js'
+import { VaultOptions } from './vault/options.js'
 
 /** Everything `pulseProxy` takes but the store, validated in one place so errors name the full path. */
 export const PulseProxyOptions = Type.Object({
   ...CoreOptions.properties,
   adminKey: AuthOptions.properties.adminKey,
-  auth: Type.Optional(Type.Omit(AuthOptions, ['adminKey'], { additionalProperties: false }))
+  auth: Type.Optional(Type.Omit(AuthOptions, ['adminKey'], { additionalProperties: false })),
+  vault: Type.Optional(VaultOptions)
 }, { additionalProperties: false })
 
 export type PulseProxyOptions = Partial<Static<typeof PulseProxyOptions>> & { store?: PulseStore }
@@ -24,10 +27,11 @@ const pulseProxyPlugin: FastifyPluginAsync<PulseProxyOptions> = async (app, raw)
   if (store !== undefined && !isPulseStore(store)) {
     throw new OptionError('option "store" must be memoryStore() or mongoStore({ db } | { url })')
   }
-  const { prefix, bodyLimit, openapi, adminKey, auth } = resolveOptions(PulseProxyOptions, rest)
+  const { prefix, production, bodyLimit, openapi, adminKey, auth, vault } = resolveOptions(PulseProxyOptions, rest)
 
-  await app.register(pulseCore, { store, prefix, bodyLimit, openapi })
+  await app.register(pulseCore, { store, prefix, production, bodyLimit, openapi })
   await app.register(pulseAuth, { ...auth, adminKey })
+  await app.register(pulseVault, vault ?? {})
 }
 
 /** All pulse-proxy plugins in one registration: `await app.register(pulseProxy, opts)`. */

@@ -3,19 +3,19 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { UnauthorizedError } from '../../lib/errors.js'
 import { resolveOptions } from '../../lib/options.js'
 import { registerRoutes } from '../core/register-routes.js'
-import { safeEqual } from './keys.js'
+import { looksLikeApiKey, safeEqual } from './keys.js'
 import { AuthOptions } from './options.js'
 import { authRoutes } from './routes.js'
 import { createAuthService } from './service.js'
 import { apiKeysRepository, projectsRepository } from './store/index.js'
-import './types.js'
+import type { AuthStrategy } from './types.js'
 
 export type PulseAuthOptions = Partial<AuthOptions>
 
 // One message for every failure, so a caller cannot tell a missing key from a revoked one.
 const INVALID_CREDENTIALS = 'Missing or invalid credentials'
 
-function bearerToken (request: FastifyRequest): string | undefined {
+export function bearerToken (request: FastifyRequest): string | undefined {
   const header = request.headers.authorization
   if (header === undefined) return undefined
   const match = /^Bearer ([^\s]+)$/i.exec(header)
@@ -40,11 +40,24 @@ const pulseAuthPlugin: FastifyPluginAsync<PulseAuthOptions> = async (app, raw) =
 
   app.pulse.auth = service
 
-  app.pulse.authenticate = async function authenticate (request) {
+  const strategies: Array<{ name: string, strategy: AuthStrategy }> = []
+  app.pulse.addAuthStrategy = (name, strategy) => { strategies.push({ name, strategy }) }
+
+  app.pulse.addAuthStrategy('api_key', async (request) => {
     const token = bearerToken(request)
-    const principal = token === undefined ? null : await service.verifyApiKey(token)
-    if (principal === null) throw new UnauthorizedError(INVALID_CREDENTIALS)
-    request.pulse = principal
+    if (token === undefined || !looksLikeApiKey(token)) return undefined
+    return service.verifyApiKey(token)
+  })
+
+  app.pulse.authenticate = async function authenticate (request) {
+    for (const { strategy } of strategies) {
+      const principal = await strategy(request)
+      if (principal === undefined) continue
+      if (principal === null) break
+      request.pulse = principal
+      return
+    }
+    throw new UnauthorizedError(INVALID_CREDENTIALS)
   }
 
   app.pulse.authenticateAdmin = async function authenticateAdmin (request) {

@@ -20,7 +20,10 @@ const pulseCorePlugin: FastifyPluginAsync<PulseCoreOptions> = async (app, raw) =
   if (given !== undefined && !isPulseStore(given)) {
     throw new OptionError('option "store" must be memoryStore() or mongoStore({ db } | { url })')
   }
-  const options = resolveOptions(CoreOptions, rest)
+  const resolved = resolveOptions(CoreOptions, rest)
+  // A safety default read at registration, not import: a host that forgets to say
+  // `production` still gets production's refusals when NODE_ENV says so.
+  const options = { ...resolved, production: resolved.production ?? process.env.NODE_ENV === 'production' }
   const store = given ?? memoryStore()
   await store.open({ log: app.log })
 

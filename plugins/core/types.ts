@@ -17,8 +17,10 @@ export interface Principal {
  */
 export interface PulseNamespace {
   store: PulseStore
-  options: CoreOptions
+  options: ResolvedCoreOptions
 }
+
+export type ResolvedCoreOptions = CoreOptions & { production: boolean }
 
 /** The hooks pulse-auth provides; optional here so pulse-core can tell whether it is registered. */
 export interface PulseAuthHooks {
