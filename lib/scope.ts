@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler, RouteOptions } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaCompiler, onRequestAsyncHookHandler, RouteOptions } from 'fastify'
 import { correlationIdFrom, REQUEST_ID_HEADER } from './correlation.js'
 import { ErrorEnvelope, toEnvelope } from './envelope.js'
 
@@ -9,6 +9,8 @@ export interface ScopeOptions {
   bodyLimit: number
   /** Resolves the hook that enforces a route's `config.auth`; undefined when no auth plugin is registered. */
   authHook: (auth: Exclude<RouteAuth, 'none'>) => onRequestAsyncHookHandler | undefined
+  /** See lib/validation.ts: ours, so the host's AJV settings do not change what we accept. */
+  validatorCompiler: FastifySchemaCompiler<unknown>
 }
 
 export function sendEnvelopeError (err: unknown, request: FastifyRequest, reply: FastifyReply) {
@@ -42,7 +44,8 @@ function prepend (existing: RouteOptions['onRequest'], hook: onRequestAsyncHookH
 export function installScope (scope: FastifyInstance, opts: ScopeOptions) {
   scope.addHook('onRoute', (route) => {
     route.bodyLimit ??= opts.bodyLimit
-    route.config = Object.assign(route.config ?? {}, { pulse: true })
+    // A new object: routes may share one config object, which is theirs, not ours.
+    route.config = { ...route.config, pulse: true }
     withErrorResponses(route)
     const auth: RouteAuth = route.config?.auth ?? 'project'
     if (auth === 'none') return
@@ -62,5 +65,6 @@ export function installScope (scope: FastifyInstance, opts: ScopeOptions) {
     reply.header(REQUEST_ID_HEADER, id)
   })
 
+  scope.setValidatorCompiler(opts.validatorCompiler)
   scope.setErrorHandler((err, request, reply) => sendEnvelopeError(err, request, reply))
 }

@@ -8,7 +8,9 @@ import type { PulseStore } from '../../lib/store/types.js'
 import { CoreOptions } from './options.js'
 import { registerRoutes } from './register-routes.js'
 import { coreRoutes } from './routes.js'
-import type { PulseNamespace } from './types.js'
+import type { ScopeOptions } from '../../lib/scope.js'
+import { createValidatorCompiler } from '../../lib/validation.js'
+import type { PulseAuthHooks, PulseNamespace } from './types.js'
 
 export interface PulseCoreOptions extends Partial<CoreOptions> {
   /** Default: `memoryStore()`. pulse-proxy closes the store on `app.close()`. */
@@ -28,7 +30,16 @@ const pulseCorePlugin: FastifyPluginAsync<PulseCoreOptions> = async (app, raw) =
   await store.open({ log: app.log })
 
   // The other plugins fill in their parts (auth, vault, traces, …) as they register.
-  app.decorate('pulse', { store, options } as PulseNamespace)
+  const scope: ScopeOptions = {
+    bodyLimit: options.bodyLimit,
+    validatorCompiler: createValidatorCompiler(),
+    // Looked up per route, so routes registered after pulse-auth find its hooks.
+    authHook: (auth) => {
+      const hooks = app.pulse as PulseAuthHooks
+      return auth === 'admin' ? hooks.authenticateAdmin : hooks.authenticate
+    }
+  }
+  app.decorate('pulse', { store, options, scope } as PulseNamespace)
   app.decorateRequest('pulse', null)
   app.addHook('onClose', async () => { await store.close() })
 

@@ -26,9 +26,15 @@ export async function coreRoutes (scope: FastifyInstance) {
     }, async () => scope.swagger())
   }
 
-  // Only paths under the prefix reach this handler: the host's own 404s are untouched.
-  scope.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0]
-    return sendEnvelopeError(new NotFoundError(`No route ${request.method} ${path}`), request, reply)
-  })
+  // Only paths under the prefix reach this handler, so the host's own 404s are untouched.
+  // At the root ('' prefix) the 404s are the host's, and so is a prefix it already handles.
+  if (options.prefix === '') return
+  try {
+    scope.setNotFoundHandler((request, reply) => {
+      const path = request.url.split('?')[0]
+      return sendEnvelopeError(new NotFoundError(`No route ${request.method} ${path}`), request, reply)
+    })
+  } catch (err) {
+    scope.log.warn({ err }, `pulse-core: the host already handles 404s under ${options.prefix}; keeping its handler`)
+  }
 }

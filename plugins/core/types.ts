@@ -1,6 +1,6 @@
 import type { onRequestAsyncHookHandler } from 'fastify'
 import type { PulseStore } from '../../lib/store/types.js'
-import type { RouteAuth } from '../../lib/scope.js'
+import type { RouteAuth, ScopeOptions } from '../../lib/scope.js'
 import type { CoreOptions } from './options.js'
 
 /** Who is calling: set by pulse-auth on every authenticated request. */
@@ -18,6 +18,8 @@ export interface Principal {
 export interface PulseNamespace {
   store: PulseStore
   options: ResolvedCoreOptions
+  /** How every plugin's route scope is set up (see plugins/core/register-routes.ts). */
+  scope: ScopeOptions
 }
 
 export type ResolvedCoreOptions = CoreOptions & { production: boolean }

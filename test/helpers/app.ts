@@ -25,13 +25,21 @@ export interface Built {
   logs: LogCapture
 }
 
+export interface BuildHooks {
+  /** Runs before pulse-proxy registers (host routes, hooks, handlers). */
+  before?: (app: FastifyInstance) => Promise<void> | void
+  /** Runs after pulse-proxy registered, before ready (extra pulse-scoped routes). */
+  after?: (app: FastifyInstance) => Promise<void> | void
+}
+
 /** A host app with pulse-proxy registered, closed when the test ends. */
-export async function build (t: Test, opts: PulseProxyOptions = {}, setup?: (app: FastifyInstance) => Promise<void> | void): Promise<Built> {
+export async function build (t: Test, opts: PulseProxyOptions = {}, hooks: BuildHooks = {}): Promise<Built> {
   const logs = new LogCapture()
   const app = Fastify({ logger: { level: 'trace', stream: logs } })
   t.teardown(() => app.close())
-  await setup?.(app)
+  await hooks.before?.(app)
   await app.register(pulseProxy, { adminKey: ADMIN_KEY, ...opts })
+  await hooks.after?.(app)
   await app.ready()
   return { app, logs }
 }
