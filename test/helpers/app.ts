@@ -33,7 +33,10 @@ export interface BuildHooks {
 }
 
 /** A host app with pulse-proxy registered, closed when the test ends. */
-export async function build (t: Test, opts: PulseProxyOptions = {}, hooks: BuildHooks = {}): Promise<Built> {
+export async function build (
+  t: Test, opts: PulseProxyOptions = {}, setup: BuildHooks | BuildHooks['before'] = {}
+): Promise<Built> {
+  const hooks: BuildHooks = typeof setup === 'function' ? { before: setup } : setup
   const logs = new LogCapture()
   const app = Fastify({ logger: { level: 'trace', stream: logs } })
   t.teardown(() => app.close())
