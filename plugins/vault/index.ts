@@ -5,7 +5,7 @@ import { Keyring } from '../../lib/crypto.js'
 import { OptionError } from '../../lib/errors.js'
 import { resolveOptions } from '../../lib/options.js'
 import { registerRoutes } from '../core/register-routes.js'
-import { VaultOptions } from './options.js'
+import { DEFAULT_MAX_VALUE_LENGTH, VaultOptions } from './options.js'
 import { vaultRoutes } from './routes.js'
 import { createVaultService } from './service.js'
 import { secretsRepository } from './store/index.js'
@@ -36,7 +36,7 @@ const pulseVaultPlugin: FastifyPluginAsync<PulseVaultOptions> = async (app, raw)
     keys = [randomBytes(32).toString('base64url')]
   }
   const keyring = new Keyring(keys, { production })
-  const { maxValueLength } = options
+  const maxValueLength = options.maxValueLength ?? DEFAULT_MAX_VALUE_LENGTH
 
   const vault = createVaultService({
     secrets: await app.pulse.store.repository('secrets', secretsRepository),

@@ -3,7 +3,7 @@ import { Envelope } from '../../lib/envelope.js'
 import { SECRET_NAME_PATTERN } from './service.js'
 
 export const SecretParams = Type.Object({
-  name: Type.String({ pattern: SECRET_NAME_PATTERN, description: 'Letters, digits, `.`, `_`, `-`; up to 128; provider keys are `provider.<name>`' })
+  name: Type.String({ pattern: SECRET_NAME_PATTERN, description: 'Letters, digits, `.`, `_`, `-`; up to 100; provider keys are `provider.<name>`' })
 })
 
 export function putSecretBody (maxValueLength: number) {

@@ -4,8 +4,11 @@ import { describe, ValidationError } from '../../lib/errors.js'
 import { SecretConflictError } from './errors.js'
 import type { SecretMeta, SecretRecord, SecretsRepository } from './store/store.js'
 
-/** Letters, digits, `.`, `_`, `-`; starting with a letter or digit (so never `.` or `..`). */
-export const SECRET_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'
+/**
+ * Letters, digits, `.`, `_`, `-`; starting with a letter or digit (so never `.` or `..`); at
+ * most 100 characters, Fastify's default `maxParamLength`, so every valid name is routable.
+ */
+export const SECRET_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$'
 const SECRET_NAME = new RegExp(SECRET_NAME_PATTERN)
 const PROVIDER_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/
 
