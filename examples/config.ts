@@ -10,6 +10,8 @@ export interface ServerConfig {
   host: string
   mongodbUrl?: string
   adminKey?: string
+  /** `vault.keys`: PULSE_ENCRYPTION_KEY (active), then PULSE_ENCRYPTION_KEY_PREV while rotating. */
+  encryptionKeys: Array<string | undefined>
   production: boolean
   generated: Record<string, string>
 }
@@ -33,6 +35,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ServerConfig 
     host: env.HOST ?? '127.0.0.1',
     mongodbUrl: env.MONGODB_URL || undefined,
     adminKey: secret('PULSE_ADMIN_KEY'),
+    // In production an unset key stays unset, and the vault refuses to start.
+    encryptionKeys: [secret('PULSE_ENCRYPTION_KEY'), env.PULSE_ENCRYPTION_KEY_PREV || undefined],
     production,
     generated
   }

@@ -1,10 +1,7 @@
-import type { Keyring } from '../../lib/crypto.js'
+import type { VaultService } from './service.js'
 
-/** `app.pulse.vault`. */
-export interface Vault {
-  /** Seal/open for records other plugins keep encrypted (e.g. BYOK sessions). */
-  keyring: Keyring
-}
+/** `app.pulse.vault`: the secrets service, and the keyring other plugins seal their records with. */
+export type Vault = VaultService
 
 declare module '../core/types.js' {
   interface PulseNamespace {
