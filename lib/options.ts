@@ -1,4 +1,4 @@
-import type { Static, TSchema } from '@sinclair/typebox'
+import { Kind, type Static, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { OptionError } from './errors.js'
 
@@ -15,6 +15,10 @@ function copyData (value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copyData(v)]))
   }
   return value
+}
+
+function typeName (schema: TSchema): string {
+  return typeof schema.type === 'string' ? schema.type : String(schema[Kind]).toLowerCase()
 }
 
 /** `/vault/keys/0` → `vault.keys[0]` */
@@ -34,7 +38,9 @@ export function resolveOptions<T extends TSchema> (schema: T, input: unknown, sc
     const name = [scope, optionPath(first.path)].filter(Boolean).join('.')
     const message = first.message === 'Unexpected property'
       ? 'is not a known option'
-      : first.message.replace(/^Expected \w+ to /, 'must ').replace(/^Expected/, 'must be').toLowerCase()
+      : Array.isArray(first.schema.anyOf)
+        ? `must be ${first.schema.anyOf.map(typeName).join(' or ')}`
+        : first.message.replace(/^Expected \w+ to /, 'must ').replace(/^Expected/, 'must be').toLowerCase()
     throw new OptionError(`option "${name || '(root)'}" ${message}`)
   }
   return value as Static<T>

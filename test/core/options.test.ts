@@ -23,7 +23,7 @@ t.test('a bad option fails ready() with a message naming the option', async (t) 
     ['out-of-range number', { bodyLimit: 10 }, /option "bodyLimit" must be greater or equal to 1024/],
     ['unknown nested option', { openapi: { enabled: true, colour: 'red' } }, /option "openapi.colour" is not a known option/],
     ['ill-typed nested option', { auth: { apiKeyCacheMs: 'soon' } }, /option "auth.apiKeyCacheMs" must be integer/],
-    ['ill-typed array item', { vault: { keys: [42] } }, /option "vault.keys\[0\]" must be string/],
+    ['ill-typed array item', { vault: { keys: [42] } }, /option "vault.keys\[0\]" must be string or undefined/],
     ['short admin key', { adminKey: 'short' }, /option "adminKey" must be string length greater or equal to 16/],
     ['not a store', { store: { kind: 'postgres' } }, /option "store" must be memoryStore\(\) or mongoStore/]
   ]
