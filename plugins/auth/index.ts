@@ -10,14 +10,14 @@ import { createFailureGuard } from './guard.js'
 import { createJwtVerifier, looksLikeJwt } from './jwt.js'
 import { looksLikeApiKey, safeEqual } from './keys.js'
 import { isLoopback, isLoopbackUrl } from './net.js'
-import { AuthOptions } from './options.js'
+import { AuthOptions, type AuthOptionsInput } from './options.js'
 import { authRoutes } from './routes.js'
 import { createAuthService } from './service.js'
 import { createSessionService, type Sealer } from './session.js'
 import { apiKeysRepository, authSessionsRepository, projectsRepository, type AuthSessionRecord } from './store/index.js'
 import type { AuthStrategy, PulseAuth, SessionInfo } from './types.js'
 
-export type PulseAuthOptions = Partial<AuthOptions> & {
+export type PulseAuthOptions = AuthOptionsInput & {
   /** Clock for key caching, JWT times and session expiry; tests inject one. */
   now?: () => Date
 }

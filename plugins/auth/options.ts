@@ -58,3 +58,13 @@ export const AuthOptions = Type.Object({
 }, { additionalProperties: false })
 
 export type AuthOptions = Static<typeof AuthOptions>
+
+/** What a caller passes for `jwt`: the three that identify the issuer, the rest defaulted. */
+export type JwtOptionsInput = Pick<JwtOptions, 'jwksUrl' | 'issuer' | 'audience'> & Partial<Omit<JwtOptions, 'jwksUrl' | 'issuer' | 'audience'>>
+
+/** What a caller passes (every defaulted option may be left out); `AuthOptions` is the resolved shape. */
+export type AuthOptionsInput = Partial<Omit<AuthOptions, 'jwt' | 'session' | 'rateLimit'>> & {
+  jwt?: JwtOptionsInput
+  session?: Partial<SessionOptions>
+  rateLimit?: Partial<RateLimitOptions>
+}

@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { SignJWT } from 'jose'
@@ -9,7 +9,7 @@ import { JwksServer, signingKey, signToken, unsignedToken } from '../helpers/jwk
 const ISS = 'https://issuer.test'
 const AUD = 'pulse-test'
 
-async function setup (t: Parameters<Parameters<typeof t.test>[1]>[0], jwt: Record<string, unknown> = {}) {
+async function setup (t: Test, jwt: Record<string, unknown> = {}) {
   const clock = new FakeClock(Date.now())
   const k1 = await signingKey('k1', 'RS256')
   const jwks = await JwksServer.start(t, [k1])

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { Test } from 'tap'
 import { memoryStore } from '../../lib/store/index.js'
 import type { PulseStore } from '../../lib/store/types.js'
@@ -22,6 +22,8 @@ export interface AuthBuildOptions {
   /** false: register no vault (BYOK sessions must then fail clearly). */
   vault?: PulseVaultOptions | false
   store?: PulseStore
+  /** Extra Fastify server options (e.g. trustProxy); the logger is always the capture. */
+  fastify?: Omit<FastifyServerOptions, 'logger'>
   setup?: (app: FastifyInstance) => Promise<void> | void
 }
 
@@ -31,7 +33,7 @@ export interface AuthBuildOptions {
  */
 export async function buildAuth (t: Test, opts: AuthBuildOptions = {}): Promise<Built> {
   const logs = new LogCapture()
-  const app = Fastify({ logger: { level: 'trace', stream: logs } })
+  const app = Fastify({ ...opts.fastify, logger: { level: 'trace', stream: logs } })
   t.teardown(() => app.close())
   await opts.setup?.(app)
   await app.register(pulseCore, { store: opts.store ?? memoryStore(), ...opts.core })
