@@ -1,4 +1,5 @@
 import createError from '@fastify/error'
+import { describe, UnauthorizedError } from '../../lib/errors.js'
 
 // The shared PULSE_UNAUTHORIZED (401), PULSE_NOT_FOUND (404) and PULSE_RATE_LIMITED (429) come
 // from lib/errors.ts; these are the failures only pulse-auth produces.
@@ -14,3 +15,11 @@ export const OriginNotAllowedError = createError<[]>('PULSE_AUTH_ORIGIN_NOT_ALLO
 /** BYOK sessions seal provider keys with pulse-vault's keyring; the host did not register it. */
 export const VaultMissingError = createError<[]>('PULSE_AUTH_VAULT_MISSING',
   'BYOK sessions need pulse-vault, which is not registered', 500)
+
+/** One message for every refused credential, so a caller cannot tell a missing key from a revoked one. */
+export const INVALID_CREDENTIALS = 'Missing or invalid credentials'
+
+/** The 401 every authentication failure answers with (same body, same challenge header). */
+export function unauthorized (message = INVALID_CREDENTIALS) {
+  return describe(new UnauthorizedError(message), { headers: { 'www-authenticate': 'Bearer realm="pulse"' } })
+}

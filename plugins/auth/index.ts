@@ -1,11 +1,11 @@
 import fp from 'fastify-plugin'
 import { fastifyCookie } from '@fastify/cookie'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
-import { describe, isPulseError, OptionError, UnauthorizedError } from '../../lib/errors.js'
+import { isPulseError, OptionError } from '../../lib/errors.js'
 import { resolveOptions } from '../../lib/options.js'
 import type { Principal } from '../core/types.js'
 import { registerRoutes } from '../core/register-routes.js'
-import { OriginNotAllowedError } from './errors.js'
+import { OriginNotAllowedError, unauthorized } from './errors.js'
 import { createFailureGuard } from './guard.js'
 import { createJwtVerifier, looksLikeJwt } from './jwt.js'
 import { looksLikeApiKey, safeEqual } from './keys.js'
@@ -22,8 +22,6 @@ export type PulseAuthOptions = AuthOptionsInput & {
   now?: () => Date
 }
 
-// One message for every failure, so a caller cannot tell a missing key from a revoked one.
-const INVALID_CREDENTIALS = 'Missing or invalid credentials'
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 export function bearerToken (request: FastifyRequest): string | undefined {
@@ -31,10 +29,6 @@ export function bearerToken (request: FastifyRequest): string | undefined {
   if (header === undefined) return undefined
   const match = /^Bearer ([^\s]+)$/i.exec(header)
   return match?.[1]
-}
-
-function unauthorized (message = INVALID_CREDENTIALS) {
-  return describe(new UnauthorizedError(message), { headers: { 'www-authenticate': 'Bearer realm="pulse"' } })
 }
 
 /** 401 and 403 are a client failing to authenticate: those count towards the lock-out; a 503 does not. */

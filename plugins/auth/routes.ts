@@ -1,9 +1,10 @@
 import { fastifyCookie } from '@fastify/cookie'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { describe, NotFoundError, UnauthorizedError, ValidationError } from '../../lib/errors.js'
+import { describe, NotFoundError, ValidationError } from '../../lib/errors.js'
 import { ok } from '../../lib/envelope.js'
 import type { Principal } from '../core/types.js'
+import { unauthorized } from './errors.js'
 import type { AuthService } from './service.js'
 import type { SessionService } from './session.js'
 import type { ApiKeyRecord, AuthSessionRecord } from './store/store.js'
@@ -151,11 +152,11 @@ export function authRoutes (deps: AuthRouteDeps) {
       const current = deps.currentSession(request)
       if (current !== undefined) {
         const updated = await sessions.setKey(current, provider, apiKey)
-        if (updated === null) throw new UnauthorizedError('Missing or invalid credentials')
+        if (updated === null) throw unauthorized()
         return sessionBody(deps.sessionInfo(updated))
       }
       const principal = await deps.freshPrincipal(request)
-      if (principal === null) throw new UnauthorizedError('Missing or invalid credentials')
+      if (principal === null) throw unauthorized()
       const { token, session } = await sessions.open(principal, provider, apiKey)
       reply.setCookie(cookie.name, token, { ...cookieAttributes, maxAge: Math.floor(cookie.ttlMs / 1000) })
       reply.code(201)
