@@ -7,6 +7,7 @@ import { memoryStore } from '../../lib/store/index.js'
 import { sessionAad } from '../../plugins/auth/session.js'
 import { authSessionsRepository } from '../../plugins/auth/store/index.js'
 import { ADMIN_KEY, bearer, createProject } from '../helpers/app.js'
+import { eachBackend } from '../helpers/backends.js'
 import { buildAuth, errorShape, FakeClock, parseSetCookie, VAULT_KEY, type AuthBuildOptions } from '../helpers/auth.js'
 
 const ORIGIN = 'https://app.example.test'
@@ -275,5 +276,19 @@ t.test('the host keeps its own cookie behaviour', async (t) => {
     const { res, cookie } = await login()
     t.equal(res.statusCode, 201)
     t.equal((await app.inject({ url: '/v1/me', headers: withCookie(cookie!.value) })).json().data.via, 'session')
+  })
+})
+
+t.test('open, use, add a key, log out: end to end on each store backend', async (t) => {
+  eachBackend(t, async (t, backend) => {
+    const { app, login, withCookie } = await setup(t, { store: backend.makeStore() })
+    const { cookie } = await login()
+    const headers = withCookie(cookie!.value, { origin: ORIGIN })
+    t.equal((await app.inject({ url: '/v1-host/byok/openai', headers })).json().key, PROVIDER_KEY)
+    const added = await app.inject({ method: 'POST', url: '/v1/auth/session', headers, payload: { provider: 'anthropic', apiKey: 'sk-ant-2' } })
+    t.same(added.json().data.providers, ['anthropic', 'openai'])
+    t.equal((await app.inject({ url: '/v1-host/byok/anthropic', headers })).json().key, 'sk-ant-2')
+    t.equal((await app.inject({ method: 'DELETE', url: '/v1/auth/session', headers })).statusCode, 200)
+    t.equal((await app.inject({ url: '/v1/me', headers })).statusCode, 401)
   })
 })
