@@ -1,6 +1,7 @@
 export { pulseProxy, PulseProxyOptions } from './plugins/pulse-proxy.js'
 export { pulseCore, type PulseCoreOptions } from './plugins/core/index.js'
 export { pulseAuth, type PulseAuthOptions } from './plugins/auth/index.js'
+export type { AuthStrategy, PulseAuth, SessionInfo } from './plugins/auth/types.js'
 export { pulseVault, type PulseVaultOptions } from './plugins/vault/index.js'
 export { Keyring } from './lib/crypto.js'
 export type { Vault } from './plugins/vault/types.js'

@@ -12,7 +12,12 @@ const app = Fastify({
 await app.register(pulseProxy, {
   store: config.mongodbUrl ? mongoStore({ url: config.mongodbUrl }) : memoryStore(),
   adminKey: config.adminKey,
-  vault: { keys: config.encryptionKeys }
+  vault: { keys: config.encryptionKeys },
+  auth: {
+    ...(config.jwt ? { jwt: config.jwt } : {}),
+    devAuth: config.devAuth,
+    session: { allowedOrigins: config.sessionOrigins }
+  }
 })
 
 for (const [name, value] of Object.entries(config.generated)) {

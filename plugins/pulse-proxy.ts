@@ -6,7 +6,7 @@ import { resolveOptions } from '../lib/options.js'
 import { isPulseStore } from '../lib/store/index.js'
 import type { PulseStore } from '../lib/store/types.js'
 import { pulseAuth } from './auth/index.js'
-import { AuthOptions } from './auth/options.js'
+import { AuthOptions, type AuthOptionsInput } from './auth/options.js'
 import { pulseCore } from './core/index.js'
 import { CoreOptions } from './core/options.js'
 import { pulseVault } from './vault/index.js'
@@ -20,7 +20,11 @@ export const PulseProxyOptions = Type.Object({
   vault: Type.Optional(VaultOptions)
 }, { additionalProperties: false })
 
-export type PulseProxyOptions = Partial<Static<typeof PulseProxyOptions>> & { store?: PulseStore }
+export type PulseProxyOptions = Partial<Omit<Static<typeof PulseProxyOptions>, 'auth'>> & {
+  store?: PulseStore
+  /** Defaulted auth options may be left out (see plugins/auth/options.ts). */
+  auth?: Omit<AuthOptionsInput, 'adminKey'>
+}
 
 const pulseProxyPlugin: FastifyPluginAsync<PulseProxyOptions> = async (app, raw) => {
   const { store, ...rest } = raw

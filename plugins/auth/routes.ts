@@ -1,13 +1,32 @@
-import type { FastifyInstance } from 'fastify'
+import { fastifyCookie } from '@fastify/cookie'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { NotFoundError } from '../../lib/errors.js'
+import { describe, NotFoundError, ValidationError } from '../../lib/errors.js'
 import { ok } from '../../lib/envelope.js'
+import type { Principal } from '../core/types.js'
+import { unauthorized } from './errors.js'
 import type { AuthService } from './service.js'
-import type { ApiKeyRecord } from './store/store.js'
+import type { SessionService } from './session.js'
+import type { ApiKeyRecord, AuthSessionRecord } from './store/store.js'
+import type { SessionInfo } from './types.js'
 import {
-  CreatedKeyResponse, CreatedProjectResponse, CreateKeyBody, CreateProjectBody, KeyListResponse, KeyParams,
-  MeResponse, PageQuery, ProjectListResponse, ProjectParams, RevokedKeyResponse
+  CreatedKeyResponse, CreatedProjectResponse, CreateKeyBody, CreateProjectBody, CreateSessionBody, KeyListResponse, KeyParams,
+  LoggedOutResponse, MeResponse, PageQuery, ProjectListResponse, ProjectParams, RevokedKeyResponse, SessionResponse
 } from './schemas.js'
+
+export interface AuthRouteDeps {
+  service: AuthService
+  sessions: SessionService
+  cookie: { name: string, secure: boolean, ttlMs: number }
+  maxKeyLength: number
+  /** The session the request authenticated with, if it did so by cookie. */
+  currentSession(request: FastifyRequest): AuthSessionRecord | undefined
+  /** The session the request's cookie names, when it belongs to the caller; else null. */
+  cookieSession(request: FastifyRequest): Promise<AuthSessionRecord | null>
+  /** The caller re-checked without caches (an API key revoked elsewhere must not open a 24 h session). */
+  freshPrincipal(request: FastifyRequest): Promise<Principal | null>
+  sessionInfo(session: AuthSessionRecord): SessionInfo
+}
 
 const admin = { auth: 'admin' as const }
 const adminSecurity = [{ adminKey: [] }]
@@ -27,9 +46,32 @@ function projectNotFound (id: string) {
   return new NotFoundError(`Project ${id} not found`)
 }
 
-export function authRoutes (service: AuthService) {
+const sessionSecurity: Array<Record<string, string[]>> = [{ bearer: [] }, { sessionCookie: [] }]
+
+function sessionBody (info: SessionInfo) {
+  return ok({
+    projectId: info.projectId,
+    ...(info.userId !== undefined ? { userId: info.userId } : {}),
+    providers: info.providers,
+    createdAt: info.createdAt.toISOString(),
+    expiresAt: info.expiresAt.toISOString()
+  })
+}
+
+function noSession () {
+  return new NotFoundError('No session: the request carries no session cookie of yours')
+}
+
+export function authRoutes (deps: AuthRouteDeps) {
+  const { service, sessions, cookie } = deps
   return async function routes (parent: FastifyInstance) {
+    // Inside pulse-proxy's encapsulated route scope: setCookie exists for these routes only, and the
+    // host's replies and requests stay as they were. A host that registered the plugin itself keeps its own.
+    if (!parent.hasDecorator('parseCookie')) await parent.register(fastifyCookie)
     const scope = parent.withTypeProvider<TypeBoxTypeProvider>()
+    // The cookie goes to every pulse-proxy route (the proxy needs it) and nowhere else on the host.
+    const cookiePath = parent.prefix === '' ? '/' : parent.prefix
+    const cookieAttributes = { path: cookiePath, httpOnly: true, secure: cookie.secure, sameSite: 'strict' as const }
 
     scope.post('/projects', {
       config: admin,
@@ -88,6 +130,56 @@ export function authRoutes (service: AuthService) {
     }, async (request) => {
       const { projectId, via, keyId, userId } = request.pulse!
       return ok({ projectId, via, keyId, userId })
+    })
+
+    scope.post('/auth/session', {
+      schema: {
+        tags: ['auth'],
+        summary: 'Open a BYOK session: store your provider key encrypted and get an HttpOnly session cookie',
+        description: 'With a session cookie already, adds or replaces that provider\'s key in the same session (200).',
+        security: sessionSecurity,
+        body: CreateSessionBody,
+        response: { 200: SessionResponse, 201: SessionResponse }
+      }
+    }, async (request, reply) => {
+      const { provider, apiKey } = request.body
+      if (apiKey.length > deps.maxKeyLength) {
+        throw describe(new ValidationError(`Invalid body: apiKey must be at most ${deps.maxKeyLength} characters`), {
+          details: [{ in: 'body', field: 'apiKey', message: `must NOT have more than ${deps.maxKeyLength} characters` }]
+        })
+      }
+      reply.header('cache-control', 'no-store')
+      const current = deps.currentSession(request)
+      if (current !== undefined) {
+        const updated = await sessions.setKey(current, provider, apiKey)
+        if (updated === null) throw unauthorized()
+        return sessionBody(deps.sessionInfo(updated))
+      }
+      const principal = await deps.freshPrincipal(request)
+      if (principal === null) throw unauthorized()
+      const { token, session } = await sessions.open(principal, provider, apiKey)
+      reply.setCookie(cookie.name, token, { ...cookieAttributes, maxAge: Math.floor(cookie.ttlMs / 1000) })
+      reply.code(201)
+      return sessionBody(deps.sessionInfo(session))
+    })
+
+    scope.get('/auth/session', {
+      schema: { tags: ['auth'], summary: 'The caller\'s BYOK session (never its keys)', security: sessionSecurity, response: { 200: SessionResponse } }
+    }, async (request, reply) => {
+      reply.header('cache-control', 'no-store')
+      const session = await deps.cookieSession(request)
+      if (session === null) throw noSession()
+      return sessionBody(deps.sessionInfo(session))
+    })
+
+    scope.delete('/auth/session', {
+      schema: { tags: ['auth'], summary: 'Log out: delete the BYOK session and clear its cookie', security: sessionSecurity, response: { 200: LoggedOutResponse } }
+    }, async (request, reply) => {
+      const session = await deps.cookieSession(request)
+      if (session === null) throw noSession()
+      await sessions.end(session)
+      reply.clearCookie(cookie.name, cookieAttributes)
+      return ok({ loggedOut: true as const })
     })
   }
 }

@@ -63,3 +63,23 @@ export const CreatedKeyResponse = Envelope(CreatedKey)
 export const KeyListResponse = Envelope(Type.Object({ keys: Type.Array(ApiKeyMeta) }))
 export const RevokedKeyResponse = Envelope(ApiKeyMeta)
 export const MeResponse = Envelope(Me)
+
+export const ProviderName = Type.String({ pattern: '^[a-z][a-z0-9_-]{0,63}$', description: 'e.g. openai, anthropic, openrouter' })
+
+/** `apiKey` is checked against `auth.session.maxKeyLength` in the route. */
+export const CreateSessionBody = Type.Object({
+  provider: ProviderName,
+  apiKey: Type.String({ minLength: 1, maxLength: 16_384, description: 'Your provider key; stored encrypted, never returned' })
+}, { additionalProperties: false })
+export type CreateSessionBody = Static<typeof CreateSessionBody>
+
+export const Session = Type.Object({
+  projectId: Type.String(),
+  userId: Type.Optional(Type.String()),
+  providers: Type.Array(Type.String(), { description: 'Providers this session holds a key for' }),
+  createdAt: DateTime,
+  expiresAt: DateTime
+})
+
+export const SessionResponse = Envelope(Session)
+export const LoggedOutResponse = Envelope(Type.Object({ loggedOut: Type.Literal(true) }))

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import type { Principal } from '../core/types.js'
 import { displayPrefix, generateApiKey, hashApiKey, looksLikeApiKey } from './keys.js'
-import type { ApiKeyRecord, ApiKeysRepository, Page, ProjectsRepository } from './store/store.js'
+import type { ApiKeyRecord, ApiKeysRepository, AuthSessionsRepository, Page, ProjectsRepository } from './store/store.js'
 
 export interface AuthServiceDeps {
   projects: ProjectsRepository
   apiKeys: ApiKeysRepository
+  /** BYOK sessions a key opened end when the key is revoked. */
+  sessions: AuthSessionsRepository
   /** See AuthOptions.apiKeyCacheMs. */
   apiKeyCacheMs: number
   touchIntervalMs: number
@@ -16,14 +18,17 @@ export interface AuthServiceDeps {
 interface CachedKey { principal: Principal, until: number }
 
 const MAX_CACHED_KEYS = 10_000
+const MAX_KNOWN_PROJECTS = 10_000
 
 export type AuthService = ReturnType<typeof createAuthService>
 
 export function createAuthService (deps: AuthServiceDeps) {
-  const { projects, apiKeys, apiKeyCacheMs, touchIntervalMs } = deps
+  const { projects, apiKeys, sessions, apiKeyCacheMs, touchIntervalMs } = deps
   const now = deps.now ?? (() => new Date())
   const cache = new Map<string, CachedKey>()
   const lastTouch = new Map<string, number>()
+  // Projects are never deleted, so a project seen once stays valid: cache positive answers only.
+  const knownProjects = new Set<string>()
 
   async function issueKey (projectId: string, name?: string) {
     const apiKey = generateApiKey()
@@ -62,6 +67,15 @@ export function createAuthService (deps: AuthServiceDeps) {
       return projects.get(id)
     },
 
+    /** For identities that name a project (JWT claim, dev header): does it exist? */
+    async projectExists (id: string) {
+      if (knownProjects.has(id)) return true
+      if (await projects.get(id) === null) return false
+      if (knownProjects.size >= MAX_KNOWN_PROJECTS) knownProjects.clear()
+      knownProjects.add(id)
+      return true
+    },
+
     /** Null when the project does not exist. */
     async createKey (projectId: string, name?: string) {
       if (await projects.get(projectId) === null) return null
@@ -76,16 +90,22 @@ export function createAuthService (deps: AuthServiceDeps) {
     async revokeKey (projectId: string, keyId: string) {
       const revoked = await apiKeys.revoke(projectId, keyId, now())
       // Refused on this instance at once; other instances within apiKeyCacheMs.
-      if (revoked !== null) cache.delete(revoked.hash)
+      if (revoked !== null) {
+        cache.delete(revoked.hash)
+        await sessions.deleteByKey(projectId, keyId)
+      }
       return revoked
     },
 
-    /** The principal for a `pulse_sk_` key, or null for any key we do not accept. */
-    async verifyApiKey (token: string): Promise<Principal | null> {
+    /**
+     * The principal for a `pulse_sk_` key, or null for any key we do not accept. `fresh` skips
+     * the cache, for decisions that outlive the request (opening a session).
+     */
+    async verifyApiKey (token: string, opts: { fresh?: boolean } = {}): Promise<Principal | null> {
       if (!looksLikeApiKey(token)) return null
       const hash = hashApiKey(token)
       const at = now()
-      const cached = cache.get(hash)
+      const cached = opts.fresh === true ? undefined : cache.get(hash)
       if (cached !== undefined && cached.until > at.getTime()) {
         if (cached.principal.keyId !== undefined) touch(cached.principal.keyId, at)
         return cached.principal

@@ -49,8 +49,10 @@ const pulseCorePlugin: FastifyPluginAsync<PulseCoreOptions> = async (app, raw) =
         info: { title: 'pulse-proxy', version: '0.1.0' },
         components: {
           securitySchemes: {
-            bearer: { type: 'http', scheme: 'bearer' },
-            adminKey: { type: 'apiKey', in: 'header', name: 'x-admin-key' }
+            bearer: { type: 'http', scheme: 'bearer', description: 'A project API key (pulse_sk_…) or a JWT from the configured issuer' },
+            adminKey: { type: 'apiKey', in: 'header', name: 'x-admin-key' },
+            // The default cookie name; auth.session.cookieName may change it.
+            sessionCookie: { type: 'apiKey', in: 'cookie', name: 'pulse_session', description: 'BYOK session cookie from POST /auth/session' }
           }
         }
       },

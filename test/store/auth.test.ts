@@ -1,11 +1,24 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { eachBackend } from '../helpers/backends.js'
-import { apiKeysRepository, projectsRepository } from '../../plugins/auth/store/index.js'
-import type { ApiKeyRecord } from '../../plugins/auth/store/index.js'
+import { apiKeysRepository, authSessionsRepository, projectsRepository } from '../../plugins/auth/store/index.js'
+import type { ApiKeyRecord, AuthSessionRecord } from '../../plugins/auth/store/index.js'
 
 function key (projectId: string, extra: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
   return { id: randomUUID(), projectId, hash: randomUUID(), prefix: 'pulse_sk_abc…', createdAt: new Date(), ...extra }
+}
+
+function session (extra: Partial<AuthSessionRecord> = {}): AuthSessionRecord {
+  const createdAt = new Date(1_000_000)
+  return {
+    id: randomUUID(),
+    projectId: 'A',
+    createdVia: 'api_key',
+    keys: { openai: 'v1.kid.iv.ct.tag' },
+    createdAt,
+    expiresAt: new Date(createdAt.getTime() + 60_000),
+    ...extra
+  }
 }
 
 eachBackend(t, async (t, backend) => {
@@ -63,6 +76,44 @@ eachBackend(t, async (t, backend) => {
     await keys.touch(k2.id, new Date(7000))
     await keys.touch(k2.id, new Date(6000))
     t.same((await keys.findByHash(k2.hash))?.lastUsedAt, new Date(7000), 'lastUsedAt never goes back')
+  })
+
+  t.test('authSessions: get hides expired, setKey, delete, deleteByKey scoped to project, sweep', async (t) => {
+    const store = backend.makeStore()
+    t.teardown(() => store.close())
+    const sessions = await store.repository('authSessions', authSessionsRepository)
+    await sessions.init()
+    const s1 = session({ keyId: 'k1', userId: 'u1' })
+    const s2 = session({ keyId: 'k1', projectId: 'B' })
+    const s3 = session({ keyId: 'k2' })
+    for (const s of [s1, s2, s3]) await sessions.create(s)
+    await t.rejects(sessions.create(session({ id: s1.id })), 'id is unique')
+
+    const live = new Date(1_030_000)
+    const after = new Date(1_060_000)
+    t.same(await sessions.get(s1.id, live), s1)
+    t.ok((await sessions.get(s1.id, live))?.expiresAt instanceof Date)
+    t.equal(await sessions.get(s1.id, after), null, 'expired at expiresAt exactly')
+    t.equal(await sessions.get('missing', live), null)
+
+    t.equal(await sessions.setKey(s1.id, 'anthropic', 'sealed-2', live), true)
+    t.equal(await sessions.setKey(s1.id, 'openai', 'sealed-3', live), true)
+    t.same((await sessions.get(s1.id, live))?.keys, { openai: 'sealed-3', anthropic: 'sealed-2' })
+    t.equal(await sessions.setKey(s1.id, 'x', 'y', after), false, 'an expired session takes no key')
+    t.equal(await sessions.setKey('missing', 'x', 'y', live), false)
+
+    t.equal(await sessions.deleteByKey('A', 'k1'), 1, 'only project A\'s sessions of key k1')
+    t.equal(await sessions.get(s1.id, live), null)
+    t.ok(await sessions.get(s2.id, live), 'project B\'s session with the same key id is untouched')
+    t.ok(await sessions.get(s3.id, live))
+
+    t.equal(await sessions.delete(s3.id), true)
+    t.equal(await sessions.delete(s3.id), false)
+
+    const old = session({ expiresAt: new Date(1_001_000) })
+    await sessions.create(old)
+    t.equal(await sessions.sweep(new Date(1_002_000)), 1, 'sweep removes only the expired')
+    t.ok(await sessions.get(s2.id, new Date(1_002_000)))
   })
 
   t.test('data outlives a store restart', async (t) => {

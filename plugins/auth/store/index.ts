@@ -1,7 +1,7 @@
 import type { RepositoryFactories } from '../../../lib/store/types.js'
-import { MemoryApiKeys, MemoryProjects } from './memory.js'
-import { MongoApiKeys, MongoProjects } from './mongo.js'
-import type { ApiKeysRepository, ProjectsRepository } from './store.js'
+import { MemoryApiKeys, MemoryAuthSessions, MemoryProjects } from './memory.js'
+import { MongoApiKeys, MongoAuthSessions, MongoProjects } from './mongo.js'
+import type { ApiKeysRepository, AuthSessionsRepository, ProjectsRepository } from './store.js'
 
 export const projectsRepository: RepositoryFactories<ProjectsRepository> = {
   memory: () => new MemoryProjects(),
@@ -11,6 +11,11 @@ export const projectsRepository: RepositoryFactories<ProjectsRepository> = {
 export const apiKeysRepository: RepositoryFactories<ApiKeysRepository> = {
   memory: () => new MemoryApiKeys(),
   mongo: (db) => new MongoApiKeys(db)
+}
+
+export const authSessionsRepository: RepositoryFactories<AuthSessionsRepository> = {
+  memory: (ctx) => new MemoryAuthSessions(ctx),
+  mongo: (db, ctx) => new MongoAuthSessions(db, ctx)
 }
 
 export * from './store.js'

@@ -1,4 +1,10 @@
-import type { ApiKeyRecord, ApiKeysRepository, Page, ProjectRecord, ProjectsRepository } from './store.js'
+import type { RepositoryContext } from '../../../lib/store/types.js'
+import type {
+  ApiKeyRecord, ApiKeysRepository, AuthSessionRecord, AuthSessionsRepository, Page, ProjectRecord, ProjectsRepository
+} from './store.js'
+
+/** How often expired sessions are dropped where nothing else removes them. */
+export const SESSION_SWEEP_INTERVAL_MS = 10 * 60_000
 
 const copy = <T extends object>(value: T): T => structuredClone(value)
 
@@ -57,5 +63,65 @@ export class MemoryApiKeys implements ApiKeysRepository {
   async touch (keyId: string, at: Date) {
     const found = this.byId.get(keyId)
     if (found !== undefined && (found.lastUsedAt === undefined || found.lastUsedAt < at)) found.lastUsedAt = at
+  }
+}
+
+export class MemoryAuthSessions implements AuthSessionsRepository {
+  private readonly byId = new Map<string, AuthSessionRecord>()
+  private timer: NodeJS.Timeout | undefined
+
+  constructor (private readonly ctx: RepositoryContext) {}
+
+  async init () {
+    if (this.timer !== undefined) return
+    this.timer = setInterval(() => { this.sweep(this.ctx.now()).catch(() => {}) }, SESSION_SWEEP_INTERVAL_MS)
+    this.timer.unref()
+  }
+
+  async close () {
+    clearInterval(this.timer)
+    this.timer = undefined
+  }
+
+  async create (session: AuthSessionRecord) {
+    if (this.byId.has(session.id)) throw new Error('duplicate session id')
+    this.byId.set(session.id, copy(session))
+  }
+
+  private live (id: string, now: Date) {
+    const found = this.byId.get(id)
+    return found !== undefined && found.expiresAt > now ? found : undefined
+  }
+
+  async get (id: string, now: Date) {
+    const found = this.live(id, now)
+    return found ? copy(found) : null
+  }
+
+  async setKey (id: string, provider: string, sealed: string, now: Date) {
+    const found = this.live(id, now)
+    if (found === undefined) return false
+    found.keys[provider] = sealed
+    return true
+  }
+
+  async delete (id: string) {
+    return this.byId.delete(id)
+  }
+
+  async deleteByKey (projectId: string, keyId: string) {
+    let n = 0
+    for (const [id, s] of this.byId) {
+      if (s.projectId === projectId && s.keyId === keyId) { this.byId.delete(id); n++ }
+    }
+    return n
+  }
+
+  async sweep (now: Date) {
+    let n = 0
+    for (const [id, s] of this.byId) {
+      if (s.expiresAt <= now) { this.byId.delete(id); n++ }
+    }
+    return n
   }
 }

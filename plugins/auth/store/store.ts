@@ -40,3 +40,33 @@ export interface ApiKeysRepository extends Repository {
   revoke(projectId: string, keyId: string, at: Date): Promise<ApiKeyRecord | null>
   touch(keyId: string, at: Date): Promise<void>
 }
+
+export const AuthSessionRecord = Type.Object({
+  /** SHA-256 (hex) of the random cookie token; the token itself is never stored. */
+  id: Type.String(),
+  projectId: Type.String(),
+  userId: Type.Optional(Type.String()),
+  /** The API key that opened the session; revoking it ends the session. */
+  keyId: Type.Optional(Type.String()),
+  /** How the principal authenticated when it opened the session. */
+  createdVia: Type.Union([Type.Literal('api_key'), Type.Literal('jwt'), Type.Literal('dev')]),
+  /** Provider name → provider key sealed by the vault keyring (AAD binds session id + provider). */
+  keys: Type.Record(Type.String(), Type.String()),
+  createdAt: Type.Date(),
+  expiresAt: Type.Date()
+})
+export type AuthSessionRecord = Static<typeof AuthSessionRecord>
+
+export interface AuthSessionsRepository extends Repository {
+  create(session: AuthSessionRecord): Promise<void>
+  /** Null when missing or expired at `now` (an expired record may linger until it is swept). */
+  get(id: string, now: Date): Promise<AuthSessionRecord | null>
+  /** Store (or replace) one provider's sealed key; false when the session is missing or expired. */
+  setKey(id: string, provider: string, sealed: string, now: Date): Promise<boolean>
+  /** True when a record was deleted. */
+  delete(id: string): Promise<boolean>
+  /** End every session a key opened (on revocation); returns how many. */
+  deleteByKey(projectId: string, keyId: string): Promise<number>
+  /** Delete records expired at `now`; returns how many. Runs periodically where TTL indexes are missing. */
+  sweep(now: Date): Promise<number>
+}

@@ -1,0 +1,54 @@
+import rateLimit from '@fastify/rate-limit'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { describe, RateLimitedError } from '../../lib/errors.js'
+import type { RateLimitOptions } from './options.js'
+
+/** Counts failed authentications per client IP and locks the IP out once it has too many. */
+export interface FailureGuard {
+  /** Throws a 429 while this client is locked out, before any credential is checked. */
+  check(request: FastifyRequest): Promise<void>
+  /** Counts one failure; throws a 429 when it was one too many. */
+  failed(request: FastifyRequest): Promise<void>
+}
+
+const open: FailureGuard = { async check () {}, async failed () {} }
+
+function lockedOut (retryAfterSec: number) {
+  return describe(new RateLimitedError('Too many failed authentication attempts from this address; retry later'), {
+    retryable: true,
+    headers: { 'retry-after': String(Math.max(1, retryAfterSec)) }
+  })
+}
+
+/**
+ * Built on @fastify/rate-limit's `createRateLimit`, registered in an encapsulated child with
+ * `global: false`: no hook, decorator or limit reaches the host's routes (or a host's own
+ * registration of the plugin). Keyed by `request.ip`, so behind a proxy the host must set
+ * Fastify's `trustProxy`, or every client shares one counter.
+ */
+export async function createFailureGuard (app: FastifyInstance, options: RateLimitOptions): Promise<FailureGuard> {
+  if (!options.enabled) return open
+  let limiter: ReturnType<FastifyInstance['createRateLimit']> | undefined
+  await app.register(async function pulseAuthFailureLimit (child) {
+    await child.register(rateLimit, { global: false })
+    limiter = child.createRateLimit({
+      max: options.max,
+      timeWindow: options.timeWindow,
+      keyGenerator: (request) => request.ip,
+      // A broken counter store must not lock everyone out.
+      skipOnError: true
+    })
+  })
+  const limit = limiter!
+
+  return {
+    async check (request) {
+      const state = await limit(request, { increment: false })
+      if (!state.isAllowed && state.remaining === 0 && state.ttl > 0) throw lockedOut(state.ttlInSeconds)
+    },
+    async failed (request) {
+      const state = await limit(request)
+      if (!state.isAllowed && state.isExceeded) throw lockedOut(state.ttlInSeconds)
+    }
+  }
+}

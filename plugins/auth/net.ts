@@ -1,0 +1,15 @@
+import { isIP } from 'node:net'
+
+/** 127.0.0.0/8, ::1 and their IPv4-mapped forms. Only for socket addresses, never for headers. */
+export function isLoopback (address: string | undefined): boolean {
+  if (address === undefined) return false
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address
+  if (isIP(v4) === 4) return v4.startsWith('127.')
+  return address === '::1'
+}
+
+export function isLoopbackUrl (url: string): boolean {
+  const { hostname } = new URL(url)
+  const host = hostname.replace(/^\[|\]$/g, '')
+  return host === 'localhost' || isLoopback(host)
+}
