@@ -267,9 +267,9 @@ async function writeAll (res: ServerResponse, parts: Buffer[]): Promise<boolean>
 
 interface Deferred { promise: Promise<void>, resolve: () => void }
 function deferred (): Deferred {
-  let resolve = (): void => {}
-  const promise = new Promise<void>((r) => { resolve = r })
-  return { promise, resolve }
+  let settle = (): void => {}
+  const promise = new Promise<void>((resolve) => { settle = resolve })
+  return { promise, resolve: settle }
 }
 
 export async function startMockUpstream (kind: UpstreamKind): Promise<MockUpstream> {
@@ -285,7 +285,8 @@ export async function startMockUpstream (kind: UpstreamKind): Promise<MockUpstre
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
-      void (async () => {
+      answer().catch((err: unknown) => { res.destroy(err instanceof Error ? err : undefined) })
+      async function answer (): Promise<void> {
         const raw = Buffer.concat(chunks).toString('utf8')
         let body: unknown
         try { body = raw === '' ? undefined : JSON.parse(raw) } catch { body = raw }
@@ -355,7 +356,7 @@ export async function startMockUpstream (kind: UpstreamKind): Promise<MockUpstre
           return
         }
         res.end()
-      })()
+      }
     })
   })
   server.on('connection', (socket) => {

@@ -106,8 +106,8 @@ export async function relay (input: RelayInput): Promise<RelayOutput> {
     out.aborted = true
     controller.abort()
   }
-  void input.idle?.then(() => stop(stalledFault(adapter.name, 30_000)))
-  void input.clientGone?.then(() => stop({ cause: 'client_abort', code: 'PULSE_CLIENT_ABORT', message: 'client disconnected', retryable: false }))
+  input.idle?.then(() => stop(stalledFault(adapter.name, 30_000)), () => {})
+  input.clientGone?.then(() => stop({ cause: 'client_abort', code: 'PULSE_CLIENT_ABORT', message: 'client disconnected', retryable: false }), () => {})
   try {
     for await (const chunk of res.body) {
       if (finished) break

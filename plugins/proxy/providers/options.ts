@@ -27,7 +27,7 @@ export type ProviderConfig = Static<typeof ProviderConfig>
 export const ProvidersOptions = Type.Record(
   Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,31}$' }),
   ProviderConfig,
-  { default: { openai: {} }, description: 'Enabled providers by routing name.' }
+  { default: { openai: {} }, additionalProperties: false, description: 'Enabled providers by routing name (lower-case letters, digits, - and _).' }
 )
 
 export type ProvidersOptions = Static<typeof ProvidersOptions>
