@@ -66,8 +66,8 @@ export interface MockUpstream {
   requests: RecordedRequest[]
   /** Queue a behaviour for the next request (FIFO); unscripted requests get a normal answer. */
   next: (script: Script) => void
-  /** Resolves when a client closes its connection before the response ended. */
-  clientClosed: () => Promise<void>
+  /** Resolves once more than `after` responses were closed by the client before they ended. */
+  clientClosed: (after: number) => Promise<void>
   /** Resolves when a scripted stall has begun. */
   stalled: () => Promise<void>
   closedEarly: number
@@ -276,7 +276,7 @@ export async function startMockUpstream (kind: UpstreamKind): Promise<MockUpstre
   const scripts: Script[] = []
   const requests: RecordedRequest[] = []
   const sockets = new Set<Socket>()
-  let closedSignal = deferred()
+  const closeWaiters: Array<{ after: number, resolve: () => void }> = []
   let stallSignal = deferred()
   let counter = 0
   const state = { closedEarly: 0 }
@@ -295,7 +295,10 @@ export async function startMockUpstream (kind: UpstreamKind): Promise<MockUpstre
         res.on('close', () => {
           if (!res.writableFinished) {
             state.closedEarly++
-            closedSignal.resolve()
+            for (const w of closeWaiters.splice(0)) {
+              if (state.closedEarly > w.after) w.resolve()
+              else closeWaiters.push(w)
+            }
           }
         })
         const script = scripts.shift() ?? {}
@@ -373,9 +376,11 @@ export async function startMockUpstream (kind: UpstreamKind): Promise<MockUpstre
     baseUrl: `http://127.0.0.1:${port}${prefix}`,
     requests,
     next: (script) => { scripts.push(script) },
-    clientClosed: async () => {
-      await closedSignal.promise
-      closedSignal = deferred()
+    clientClosed: async (after) => {
+      if (state.closedEarly > after) return
+      const d = deferred()
+      closeWaiters.push({ after, resolve: d.resolve })
+      await d.promise
     },
     stalled: async () => {
       await stallSignal.promise
