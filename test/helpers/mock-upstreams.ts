@@ -68,7 +68,7 @@ export interface MockUpstream {
   next: (script: Script) => void
   /** Resolves once more than `after` responses were closed by the client before they ended. */
   clientClosed: (after: number) => Promise<void>
-  /** Resolves when a scripted stall has begun. */
+  /** Resolves at the next scripted stall that begins after this call. */
   stalled: () => Promise<void>
   closedEarly: number
   close: () => Promise<void>
@@ -277,7 +277,7 @@ export async function startMockUpstream (kind: UpstreamKind): Promise<MockUpstre
   const requests: RecordedRequest[] = []
   const sockets = new Set<Socket>()
   const closeWaiters: Array<{ after: number, resolve: () => void }> = []
-  let stallSignal = deferred()
+  let stallWaiters: Array<() => void> = []
   let counter = 0
   const state = { closedEarly: 0 }
 
@@ -351,7 +351,8 @@ export async function startMockUpstream (kind: UpstreamKind): Promise<MockUpstre
         const ok = await writeAll(res, split(Buffer.from(events.join('')), script.split))
         if (!ok) return
         if (fault?.kind === 'stall') {
-          stallSignal.resolve()
+          for (const resolve of stallWaiters) resolve()
+          stallWaiters = []
           return
         }
         if (fault?.kind === 'cut' && fault.destroy === true) {
@@ -383,8 +384,9 @@ export async function startMockUpstream (kind: UpstreamKind): Promise<MockUpstre
       await d.promise
     },
     stalled: async () => {
-      await stallSignal.promise
-      stallSignal = deferred()
+      const d = deferred()
+      stallWaiters.push(d.resolve)
+      await d.promise
     },
     get closedEarly () { return state.closedEarly },
     close: async () => {

@@ -31,3 +31,9 @@ export const ProvidersOptions = Type.Record(
 )
 
 export type ProvidersOptions = Static<typeof ProvidersOptions>
+
+export const DefaultProviderOption = Type.String({
+  pattern: '^[a-z0-9][a-z0-9_-]{0,31}$',
+  default: 'openai',
+  description: 'Where OpenAI-format requests with a plain model name go. Must be a configured provider.'
+})

@@ -1,7 +1,7 @@
 import { str } from '../providers/json.js'
 import { AnthropicEventReader } from './anthropic-events.js'
 import type { MachineStep, StreamMachine, StreamSummary } from './pipeline.js'
-import { encodeEvent } from './sse-encode.js'
+import { encodeComment, encodeEvent } from './sse-encode.js'
 
 /** Anthropic upstream → Anthropic client: events pass through unchanged; terminal is `message_stop`. */
 export class AnthropicStreamMachine implements StreamMachine {
@@ -25,7 +25,7 @@ export class AnthropicStreamMachine implements StreamMachine {
   }
 
   onComment (text: string): string {
-    return `: ${text}\n\n`
+    return encodeComment(text)
   }
 
   missingTerminal (): string {
