@@ -68,7 +68,10 @@ log() { printf 'ferretdb.sh: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 binary_ok() {
-  [[ -x "$BIN" ]] && "$BIN" --version 2>/dev/null | grep -qx "version: $VERSION"
+  [[ -x "$BIN" ]] || return 1
+  local out
+  out="$("$BIN" --version 2>/dev/null)" || return 1
+  [[ $'\n'"$out"$'\n' == *$'\n'"version: $VERSION"$'\n'* ]]
 }
 
 # --- build -----------------------------------------------------------------
@@ -98,12 +101,12 @@ do_build() {
   trap "chmod -R u+w '$work' 2>/dev/null; rm -rf '$work'" EXIT
 
   local start_ts=$SECONDS
-  log "building FerretDB $VERSION (first time only; takes a few minutes on 2 cores)"
+  log "building FerretDB $VERSION (first time only; about 1-2 minutes on 2 cores)"
 
   # Fetch the module source through the configured Go module proxy;
   # `go mod download` verifies it against the checksum database.
   local json
-  if ! json="$(cd "$work" && GO111MODULE=on GOFLAGS= go mod download -json "$MODULE@$VERSION")"; then
+  if ! json="$(cd "$work" && GO111MODULE=on GOFLAGS='' go mod download -json "$MODULE@$VERSION")"; then
     printf '%s\n' "$json" >&2
     die "go mod download $MODULE@$VERSION failed"
   fi
@@ -128,12 +131,10 @@ do_build() {
       go build -trimpath -o "$work/ferretdb" ./cmd/ferretdb
   ) || die "go build failed"
 
-  "$work/ferretdb" --version | grep -qx "version: $VERSION" ||
-    die "built binary does not report version $VERSION"
-
   mkdir -p "$BIN_DIR"
   mv -f "$work/ferretdb" "$BIN.tmp.$$"
   mv -f "$BIN.tmp.$$" "$BIN"
+  binary_ok || die "built binary does not report version $VERSION"
   log "built $BIN in $((SECONDS - start_ts))s"
   # Release the build lock so a server started afterwards does not inherit it.
   { exec 9>&-; } 2>/dev/null || true
