@@ -22,8 +22,14 @@ t.test('OpenAI chat completion', async (t) => {
   })
   t.same(n, { content: 'Hello', inputTokens: 12, outputTokens: 3, cacheReadTokens: 8, finishReason: 'stop', model: 'gpt-4o-2024-08-06', id: 'chatcmpl-1' })
   t.same(traceFields(n), {
-    model_used: 'gpt-4o-2024-08-06', provider_request_id: 'chatcmpl-1', output_text: 'Hello', finish_reason: 'stop',
-    input_tokens: 12, usage_source: 'provider', output_tokens: 3, cache_read_tokens: 8
+    model_used: 'gpt-4o-2024-08-06',
+    provider_request_id: 'chatcmpl-1',
+    output_text: 'Hello',
+    finish_reason: 'stop',
+    input_tokens: 12,
+    usage_source: 'provider',
+    output_tokens: 3,
+    cache_read_tokens: 8
   })
   const tool = normalizeOpenAIResponse({ choices: [{ message: { content: null, tool_calls: [] }, finish_reason: 'tool_calls' }] })
   t.equal(tool.content, null)
