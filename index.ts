@@ -18,3 +18,12 @@ export { memoryStore, mongoStore, type MongoStoreOptions, type PulseStore, type 
 export { ErrorEnvelope, Envelope } from './lib/envelope.js'
 export type { Principal, PulseNamespace } from './plugins/core/types.js'
 export * as errors from './lib/errors.js'
+export { pulseProviderProxy, type PulseProviderProxyOptions } from './plugins/proxy/index.js'
+export type { PulseProxyService } from './plugins/proxy/types.js'
+export type { ProxyService, ProxyMetrics, CallInput, CallOutcome } from './plugins/proxy/service.js'
+export type { CallUpstream, UpstreamResponse } from './plugins/proxy/upstream.js'
+export type { UnpricedModel } from './plugins/proxy/store/store.js'
+export {
+  createProviderRegistry, mockProvider, openaiProvider, anthropicProvider, openrouterProvider, puterProvider, customProvider,
+  type ProviderAdapter, type ProviderRegistry, type Usage as ProviderUsage
+} from './plugins/proxy/providers/index.js'
