@@ -60,8 +60,13 @@ export async function proxyHarness (t: Test, opts: PulseProxyOptions = {}, hooks
 export async function tracesOf (app: FastifyInstance, projectId: string): Promise<TraceRecord[]> {
   await app.pulse.proxy.settled()
   await app.pulse.traces.flush()
-  const { traces } = await app.pulse.traces.list(projectId, { limit: 100, offset: 0 })
-  return traces.reverse()
+  const all: TraceRecord[] = []
+  for (let offset = 0; ; offset += 100) {
+    const { traces, total } = await app.pulse.traces.list(projectId, { limit: 100, offset })
+    all.push(...traces)
+    if (offset + 100 >= total) break
+  }
+  return all.reverse()
 }
 
 /** `data:` payloads and event names of an SSE body. */
@@ -72,4 +77,9 @@ export function sseEvents (text: string): Array<{ event?: string, data: string }
     const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n')
     return event === undefined ? { data } : { event, data }
   })
+}
+
+/** The trace of the call sent with `x-request-id: id` (traces of one millisecond have no order). */
+export function traceOf (traces: TraceRecord[], id: string): TraceRecord | undefined {
+  return traces.find((tr) => (tr.metadata as { correlation_id?: string } | undefined)?.correlation_id === id)
 }
