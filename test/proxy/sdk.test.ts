@@ -110,7 +110,9 @@ t.test('SDKs throw on a cut stream through the proxy (never a clean end)', async
   h.upstreams.openai.next({ split: 'awkward', fault: { kind: 'cut', afterEvents: 4 } })
   await t.rejects((async () => {
     const stream = await openai.chat.completions.create({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hi' }] })
-    for await (const _ of stream) { /* read */ }
+    let n = 0
+    for await (const chunk of stream) n += chunk.choices.length
+    return n
   })(), /terminal event/)
 
   const anthropic = new Anthropic({ apiKey: h.apiKey, baseURL: base, maxRetries: 0 })

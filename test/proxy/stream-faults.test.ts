@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { request } from 'undici'
 import type { StreamFault, UpstreamKind } from '../helpers/mock-upstreams.js'
-import { proxyHarness, sseEvents, type ProxyHarness } from '../helpers/proxy.js'
+import { proxyHarness, sseEvents } from '../helpers/proxy.js'
 
 /**
  * Streaming that never lies, at the route: for every provider path, a cut, stalled or
