@@ -50,7 +50,8 @@ export function targetUrl (base: string, rest: string): { ok: true, url: string 
   if (/%(2f|5c|2e|40|00)/i.test(path)) return { ok: false, reason: 'the path holds an encoded slash, backslash, dot, @ or NUL' }
   const segments = path.split('/').slice(1)
   for (const [i, s] of segments.entries()) {
-    if (s === '.' || s === '..') return { ok: false, reason: 'the path holds a dot segment' }
+    // `..;x` is a dot segment to some servers (Tomcat path parameters).
+    if (/^\.\.?(;|$)/.test(s)) return { ok: false, reason: 'the path holds a dot segment' }
     if (s === '' && i !== segments.length - 1) return { ok: false, reason: 'the path holds an empty segment' }
   }
   // eslint-disable-next-line no-control-regex
