@@ -22,6 +22,7 @@ export class MemoryUnpriced implements UnpricedRepository {
     if (found !== undefined) {
       found.count++
       if (at > found.lastSeen) found.lastSeen = at
+      if (at < found.firstSeen) found.firstSeen = at
       return
     }
     // Model names come from callers: bound what one project can make us remember.
