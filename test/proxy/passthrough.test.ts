@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { connect } from 'node:net'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { build, createProject, bearer } from '../helpers/app.js'
 import { targetUrl } from '../../plugins/proxy/passthrough.js'
 
@@ -28,7 +28,7 @@ async function origin (name: string): Promise<{ server: Server, seen: Seen[], ur
   return { server, seen, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }
 }
 
-async function setup (t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+async function setup (t: Test) {
   const good = await origin('good')
   const evil = await origin('evil')
   t.teardown(() => { good.server.close(); evil.server.close() })
@@ -71,21 +71,21 @@ t.test('nothing in the path, query or headers reaches another host', async (t) =
   const { app, good, evil, headers } = await setup(t)
   const evilHost = evil.url.slice(7)
   const attempts = [
-    `/v1/passthrough/api/..%2f..%2f`,
-    `/v1/passthrough/api/%2e%2e/%2e%2e/x`,
-    `/v1/passthrough/api/a/../../x`,
-    `/v1/passthrough/api/..;/x`,
-    `/v1/passthrough/api/a/..;/..;/x`,
+    '/v1/passthrough/api/..%2f..%2f',
+    '/v1/passthrough/api/%2e%2e/%2e%2e/x',
+    '/v1/passthrough/api/a/../../x',
+    '/v1/passthrough/api/..;/x',
+    '/v1/passthrough/api/a/..;/..;/x',
     `/v1/passthrough/api/@${evilHost}/x`,
     `/v1/passthrough/api/%40${evilHost}/x`,
     `/v1/passthrough/api//${evilHost}/x`,
     `/v1/passthrough/api/http://${evilHost}/x`,
-    `/v1/passthrough/api/x%2F..%2F..%2Fy`,
-    `/v1/passthrough/api/x%5c..%5cy`,
+    '/v1/passthrough/api/x%2F..%2F..%2Fy',
+    '/v1/passthrough/api/x%5c..%5cy',
     `/v1/passthrough/api/\\\\${evilHost}/x`,
     `/v1/passthrough/api/x?u=http://${evilHost}/&next=//${evilHost}`,
-    `/v1/passthrough/other/x`,
-    `/v1/passthrough/API/x`
+    '/v1/passthrough/other/x',
+    '/v1/passthrough/API/x'
   ]
   for (const url of attempts) {
     const res = await app.inject({ method: 'GET', url, headers: { ...headers, host: evilHost, 'x-forwarded-host': evilHost, forwarded: `host=${evilHost}` } })
@@ -101,7 +101,7 @@ t.test('nothing in the path, query or headers reaches another host', async (t) =
 })
 
 t.test('raw socket: an absolute-form request target does not choose the upstream', async (t) => {
-  const { app, good, evil, apiKey } = await setup(t)
+  const { app, evil, apiKey } = await setup(t)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as AddressInfo).port
   const raw = await new Promise<string>((resolve, reject) => {
@@ -115,7 +115,6 @@ t.test('raw socket: an absolute-form request target does not choose the upstream
   })
   t.match(raw, /^HTTP\/1\.1 \d{3}/)
   t.equal(evil.seen.length, 0, 'the absolute URL\'s host was not contacted')
-  void good
 })
 
 t.test('targetUrl: unit cases', async (t) => {
