@@ -43,8 +43,24 @@ function bucketOf (r: RollupRecord, groupBy: GroupBy): string {
 
 const avg = (sum: number, n: number) => (n === 0 ? null : sum / n)
 
-/** The figures of GET /analytics from rollups alone: cost grows with hours × models, never with traces. */
-export function summarize (rollups: RollupRecord[], groupBy: GroupBy): Analytics {
+/**
+ * The latency histograms covering [from, to): whole UTC days from the day histograms, the
+ * partial days at either end from the hour histograms. Bounded by days + 2 × 23 documents.
+ */
+export async function latencyHistograms (rollups: RollupsRepository, projectId: string, from: Date, to: Date): Promise<Histogram[]> {
+  const firstDay = Math.ceil(from.getTime() / DAY_MS) * DAY_MS
+  const lastDay = Math.floor(to.getTime() / DAY_MS) * DAY_MS
+  if (firstDay >= lastDay) return rollups.latency(projectId, 'hour', from, to)
+  const [head, days, tail] = await Promise.all([
+    from.getTime() < firstDay ? rollups.latency(projectId, 'hour', from, new Date(firstDay)) : [],
+    rollups.latency(projectId, 'day', new Date(firstDay), new Date(lastDay)),
+    lastDay < to.getTime() ? rollups.latency(projectId, 'hour', new Date(lastDay), to) : []
+  ])
+  return [...head, ...days, ...tail]
+}
+
+/** The figures of GET /analytics from rollups alone: cost grows with hours × models and days, never with traces. */
+export function summarize (rollups: RollupRecord[], histograms: Histogram[], groupBy: GroupBy): Analytics {
   let requests = 0
   let errors = 0
   let tokens = 0
@@ -58,7 +74,6 @@ export function summarize (rollups: RollupRecord[], groupBy: GroupBy): Analytics
     tokens += r.inputTokens + r.outputTokens
     micro += r.costMicroCents
     latencySum += r.latencySumMs
-    addTo(hist, r.hist)
     const key = bucketOf(r, groupBy)
     let b = buckets.get(key)
     if (b === undefined) {
@@ -72,6 +87,7 @@ export function summarize (rollups: RollupRecord[], groupBy: GroupBy): Analytics
     b.micro += r.costMicroCents
     b.latencySum += r.latencySumMs
   }
+  for (const h of histograms) addTo(hist, h)
   const [p50, p95, p99] = percentiles(hist, [0.5, 0.95, 0.99])
   const timeOrdered = groupBy === 'hour' || groupBy === 'day'
   const costOverTime: CostBucket[] = [...buckets.entries()]
@@ -104,7 +120,11 @@ export function createAnalyticsService (deps: { rollups: RollupsRepository, maxR
   return {
     async query (projectId, q) {
       const { from, to } = resolveRange(q, deps.maxRangeDays)
-      return summarize(await deps.rollups.range(projectId, from, to), q.group_by)
+      const [counts, histograms] = await Promise.all([
+        deps.rollups.range(projectId, from, to),
+        latencyHistograms(deps.rollups, projectId, from, to)
+      ])
+      return summarize(counts, histograms, q.group_by)
     }
   }
 }

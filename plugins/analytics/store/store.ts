@@ -12,8 +12,6 @@ export interface RollupCounts {
   /** Cost in millionths of a cent, an integer: sums stay exact whatever the order of `$inc`s. */
   costMicroCents: number
   latencySumMs: number
-  /** Log-scale latency histogram (see ../histogram.ts). */
-  hist: Histogram
 }
 
 export interface RollupKey {
@@ -26,19 +24,45 @@ export interface RollupKey {
 
 export type RollupRecord = RollupKey & RollupCounts
 
+export type LatencyPeriod = 'hour' | 'day'
+
+/**
+ * The log-scale latency histogram of a project's traces over one UTC hour or day, all
+ * providers and models together. Kept apart from the counts, and per day as well as per hour,
+ * so that a query's percentile work is bounded by days × buckets: a per-(hour, model)
+ * histogram fills up with the trace count and would make analytics slower as traces grow.
+ */
+export interface LatencyRecord {
+  projectId: string
+  period: LatencyPeriod
+  start: Date
+  hist: Histogram
+}
+
+export interface RollupBatch {
+  counts: RollupRecord[]
+  latency: LatencyRecord[]
+}
+
 export interface RollupsRepository extends Repository {
-  /** Add each delta to its rollup, creating it when missing. Safe under concurrent callers. */
-  apply(deltas: RollupRecord[]): Promise<void>
-  /** A project's rollups with `from ≤ hour < to`. */
+  /** Add every delta to its rollup, creating it when missing. Safe under concurrent callers. */
+  apply(batch: RollupBatch): Promise<void>
+  /** A project's count rollups with `from ≤ hour < to`. */
   range(projectId: string, from: Date, to: Date): Promise<RollupRecord[]>
+  /** A project's latency histograms of one period kind with `from ≤ start < to`. */
+  latency(projectId: string, period: LatencyPeriod, from: Date, to: Date): Promise<Histogram[]>
 }
 
 export function rollupId (k: RollupKey): string {
   return `${k.projectId}|${k.hour.toISOString()}|${k.provider}|${k.model}`
 }
 
+export function latencyId (k: Omit<LatencyRecord, 'hist'>): string {
+  return `${k.projectId}|${k.period}|${k.start.toISOString()}`
+}
+
 export function emptyCounts (): RollupCounts {
-  return { requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costMicroCents: 0, latencySumMs: 0, hist: {} }
+  return { requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costMicroCents: 0, latencySumMs: 0 }
 }
 
 export const COUNT_FIELDS = ['requests', 'errors', 'inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'costMicroCents', 'latencySumMs'] as const
