@@ -5,9 +5,10 @@ import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { analyticsBench } from './analytics.js'
 import { ingestBench } from './ingest.js'
+import { proxyBench } from './proxy.js'
 import type { BenchModule, BenchSection } from './types.js'
 
-const modules: BenchModule[] = [ingestBench, analyticsBench]
+const modules: BenchModule[] = [ingestBench, analyticsBench, proxyBench]
 
 const wanted = process.argv.slice(2)
 const selected = wanted.length === 0 ? modules : modules.filter((m) => wanted.includes(m.name))

@@ -26,7 +26,7 @@ export const ProxyOptions = Type.Object({
   defaultProvider: Type.Optional(DefaultProviderOption),
   timeouts: ProxyTimeouts,
   keepAlive: Type.Object({
-    connections: Type.Integer({ minimum: 1, default: 128, description: 'Most sockets per upstream origin' }),
+    connections: Type.Optional(Type.Integer({ minimum: 1, description: 'Most sockets per upstream origin (default: no limit — each open stream holds one)' })),
     timeoutMs: Type.Integer({ minimum: 1, default: 30_000, description: 'How long an idle upstream socket is kept' })
   }, { additionalProperties: false, default: {} }),
   providerKeyCacheMs: Type.Integer({

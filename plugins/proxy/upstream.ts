@@ -23,7 +23,7 @@ export interface UpstreamClientOptions {
   connectMs: number
   headersMs: number
   idleMs: number
-  connections: number
+  connections?: number
   keepAliveMs: number
 }
 
@@ -34,7 +34,7 @@ export function createAgent (o: UpstreamClientOptions): Agent {
     headersTimeout: o.headersMs,
     // undici's body timeout is the time between two body chunks: the stream idle timeout.
     bodyTimeout: o.idleMs,
-    connections: o.connections,
+    ...(o.connections !== undefined ? { connections: o.connections } : {}),
     keepAliveTimeout: o.keepAliveMs,
     keepAliveMaxTimeout: Math.max(o.keepAliveMs, 600_000)
   })
