@@ -18,8 +18,30 @@ export interface ServerConfig {
   devAuth: boolean
   /** PULSE_SESSION_ORIGINS: comma-separated origins allowed to write with the BYOK session cookie. */
   sessionOrigins: string[]
+  /** PULSE_MOCK_PROVIDER=1: the in-process mock provider (refused in production). */
+  mockProvider: boolean
+  /** `providers`: openai always, plus mock, plus every PULSE_PROVIDER_<NAME>_BASE_URL. */
+  providers: Record<string, { baseUrl?: string }>
   production: boolean
   generated: Record<string, string>
+}
+
+const BASE_URL_VAR = /^PULSE_PROVIDER_([A-Z0-9][A-Z0-9_]{0,31})_BASE_URL$/
+
+/**
+ * `PULSE_PROVIDER_<NAME>_BASE_URL` enables provider `<name>` (lower-cased; `_` stays) at that
+ * base URL: a built-in one (openai, anthropic, openrouter, puter) moves, any other name is a
+ * custom OpenAI-compatible provider. openai and anthropic are enabled by default.
+ */
+export function providersFromEnv (env: NodeJS.ProcessEnv, mock: boolean): Record<string, { baseUrl?: string }> {
+  const providers: Record<string, { baseUrl?: string }> = { openai: {}, anthropic: {}, openrouter: {} }
+  for (const [name, value] of Object.entries(env)) {
+    const match = BASE_URL_VAR.exec(name)
+    if (match === null || value === undefined || value === '') continue
+    providers[(match[1] as string).toLowerCase()] = { baseUrl: value }
+  }
+  if (mock) providers.mock = {}
+  return providers
 }
 
 export function loadConfig (env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -42,7 +64,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ServerConfig 
     throw new Error('PULSE_JWKS_URL, PULSE_JWT_ISSUER and PULSE_JWT_AUDIENCE go together: set all three or none')
   }
 
+  const mockProvider = env.PULSE_MOCK_PROVIDER === '1' || env.PULSE_MOCK_PROVIDER === 'true'
   return {
+    mockProvider,
+    providers: providersFromEnv(env, mockProvider),
     port,
     host: env.HOST ?? '127.0.0.1',
     mongodbUrl: env.MONGODB_URL || undefined,

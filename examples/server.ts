@@ -17,7 +17,9 @@ await app.register(pulseProxy, {
     ...(config.jwt ? { jwt: config.jwt } : {}),
     devAuth: config.devAuth,
     session: { allowedOrigins: config.sessionOrigins }
-  }
+  },
+  // PULSE_MOCK_PROVIDER=1 adds `mock` (pulse-proxy refuses it in production).
+  providers: config.providers
 })
 
 for (const [name, value] of Object.entries(config.generated)) {

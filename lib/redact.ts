@@ -1,0 +1,106 @@
+/**
+ * Make request/response bodies and headers safe to store: secret-looking fields are replaced,
+ * secret-looking strings inside values are masked, and a body over a size cap is replaced by a
+ * visible truncation marker. Pure functions: the proxy and the traces plugin share them.
+ */
+
+export const REDACTED = '[REDACTED]'
+/** The key a truncated body carries, so readers can tell it from a real body. */
+export const TRUNCATED_KEY = '_pulse_truncated'
+
+// Compared after lower-casing and dropping `-`, `_` and `.`: `X-Api-Key`, `api_key`, `apiKey` all match.
+const SECRET_KEYS = new Set([
+  'authorization', 'proxyauthorization', 'cookie', 'setcookie', 'xapikey', 'apikey', 'apikeys', 'xadminkey',
+  'adminkey', 'password', 'passwd', 'pwd', 'passphrase', 'secret', 'clientsecret', 'secretkey', 'privatekey',
+  'accesskey', 'accesskeyid', 'secretaccesskey', 'token', 'accesstoken', 'refreshtoken', 'idtoken', 'authtoken',
+  'bearertoken', 'sessiontoken', 'csrftoken', 'xcsrftoken', 'xauthtoken', 'xgoogapikey', 'credentials',
+  'xamzsecuritytoken', 'ocpapimsubscriptionkey'
+])
+// Token *counts* are not secrets.
+const NOT_SECRET = new Set(['maxtoken', 'mintoken', 'stoptoken', 'eostoken', 'bostoken', 'padtoken', 'unktoken'])
+
+/** True for a field or header name that holds a credential. */
+export function isSecretKey (key: string): boolean {
+  const k = key.toLowerCase().replace(/[-_.]/g, '')
+  if (SECRET_KEYS.has(k)) return true
+  if (NOT_SECRET.has(k)) return false
+  return k.endsWith('apikey') || k.endsWith('secret') || k.endsWith('password') || k.endsWith('token') ||
+    k.endsWith('privatekey') || k.endsWith('credential')
+}
+
+// Credentials that show up inside free text (a header value copied into metadata, a key pasted in a prompt).
+const SECRET_VALUE = new RegExp([
+  String.raw`\bBearer\s+[A-Za-z0-9._~+/=-]{8,}`,
+  String.raw`\bBasic\s+[A-Za-z0-9+/=]{8,}`,
+  String.raw`\bsk-[A-Za-z0-9_-]{16,}`, // OpenAI, Anthropic (sk-ant-…), OpenRouter (sk-or-…)
+  String.raw`\bpulse_sk_[A-Za-z0-9_-]{8,}`,
+  String.raw`\bAKIA[0-9A-Z]{16}\b`,
+  String.raw`\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`, // JWT
+  String.raw`\bgh[pousr]_[A-Za-z0-9]{20,}`,
+  String.raw`\bAIza[0-9A-Za-z_-]{30,}`
+].join('|'), 'g')
+
+/** Mask credentials found inside a string. */
+export function redactString (value: string): string {
+  // Fast path: most strings (prompts, completions) hold none of the trigger prefixes.
+  if (!/Bearer|Basic|sk-|pulse_sk_|AKIA|eyJ|gh[pousr]_|AIza/.test(value)) return value
+  return value.replace(SECRET_VALUE, REDACTED)
+}
+
+/** A deep copy of `value` with secret fields replaced by `[REDACTED]` and secrets inside strings masked. */
+export function redact<T> (value: T, depth = 0): T {
+  if (typeof value === 'string') return redactString(value) as T
+  if (value === null || typeof value !== 'object') return value
+  // Deeper than any real request body: cut rather than recurse without bound.
+  if (depth > 64) return '[DEPTH LIMIT]' as T
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1)) as T
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    out[k] = isSecretKey(k) && v !== null && v !== undefined && v !== '' ? REDACTED : redact(v, depth + 1)
+  }
+  return out as T
+}
+
+/** Headers as a plain object with credentials redacted (multi-value headers kept as arrays). */
+export function redactHeaders (headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {}
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue
+    out[k] = isSecretKey(k) ? REDACTED : Array.isArray(v) ? v.map(redactString) : redactString(v)
+  }
+  return out
+}
+
+export interface TruncatedBody {
+  [TRUNCATED_KEY]: true
+  /** Size of the body as JSON, in bytes, before it was cut. */
+  original_bytes: number
+  /** The first bytes of that JSON; not parseable on its own. */
+  preview: string
+}
+
+/**
+ * The body itself when its JSON fits in `maxBytes`, else a marker object with a preview.
+ * `maxBytes` counts UTF-8 bytes of the JSON text.
+ */
+export function capBody (body: Record<string, unknown>, maxBytes: number): Record<string, unknown> {
+  const json = JSON.stringify(body)
+  // A UTF-8 string is at most 3 bytes per UTF-16 unit: skip the byte count when it cannot be over.
+  if (json.length * 3 <= maxBytes) return body
+  const bytes = Buffer.byteLength(json)
+  if (bytes <= maxBytes) return body
+  const previewBytes = Math.max(0, maxBytes - 256)
+  // Cut on a character boundary: decode the bytes and drop a trailing partial character.
+  const preview = Buffer.from(json).subarray(0, previewBytes).toString('utf8').replace(/\uFFFD$/, '')
+  const marker: TruncatedBody = { [TRUNCATED_KEY]: true, original_bytes: bytes, preview }
+  return marker as unknown as Record<string, unknown>
+}
+
+/** A string cut to `maxBytes` UTF-8 bytes with a visible marker saying how much was dropped. */
+export function capString (value: string, maxBytes: number): string {
+  if (value.length * 3 <= maxBytes) return value
+  const bytes = Buffer.byteLength(value)
+  if (bytes <= maxBytes) return value
+  const kept = Buffer.from(value).subarray(0, Math.max(0, maxBytes - 64)).toString('utf8').replace(/\uFFFD$/, '')
+  return `${kept}…[truncated by pulse-proxy: ${bytes} bytes]`
+}

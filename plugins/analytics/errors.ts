@@ -1,0 +1,3 @@
+import createError from '@fastify/error'
+
+export const InvalidRangeError = createError<[string]>('PULSE_VALIDATION', '%s', 400)

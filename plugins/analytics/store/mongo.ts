@@ -1,0 +1,138 @@
+import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb'
+import { addTo, type Histogram } from '../histogram.js'
+import {
+  COUNT_FIELDS, emptyCounts, latencyId, rollupId,
+  type LatencyPeriod, type LatencyRecord, type RollupBatch, type RollupRecord, type RollupsRepository
+} from './store.js'
+
+type RollupDoc = RollupRecord & { _id: string }
+type LatencyDoc = LatencyRecord & { _id: string }
+type Pending = { kind: 'counts', d: RollupRecord } | { kind: 'latency', d: LatencyRecord }
+
+interface BulkFailure { writeErrors?: Array<{ index: number, code?: number }> | { index: number, code?: number } }
+
+function upsertCounts (id: string, d: RollupRecord): AnyBulkWriteOperation<RollupDoc> {
+  const inc: Record<string, number> = {}
+  for (const f of COUNT_FIELDS) if (d[f] !== 0) inc[f] = d[f]
+  return {
+    updateOne: {
+      filter: { _id: id },
+      update: { $inc: inc, $setOnInsert: { projectId: d.projectId, hour: d.hour, provider: d.provider, model: d.model } },
+      upsert: true
+    }
+  }
+}
+
+function upsertLatency (id: string, d: LatencyRecord): AnyBulkWriteOperation<LatencyDoc> {
+  const inc: Record<string, number> = {}
+  for (const [k, n] of Object.entries(d.hist)) inc[`hist.${k}`] = n
+  return {
+    updateOne: {
+      filter: { _id: id },
+      update: { $inc: inc, $setOnInsert: { projectId: d.projectId, period: d.period, start: d.start } },
+      upsert: true
+    }
+  }
+}
+
+interface Waiter { resolve: () => void, reject: (err: unknown) => void }
+
+/**
+ * Rollups as one document per (project, hour, provider, model), updated with `$inc`.
+ *
+ * Writes from this process go out one bulk write at a time, and deltas that arrive meanwhile
+ * are merged into the next one. Two reasons: FerretDB 1.x applies concurrent `$inc`s to the
+ * same document as read-modify-write and loses some (50 parallel `$inc` → 21), and merging
+ * turns many small ingest batches into few round trips. MongoDB's `$inc` is atomic, so several
+ * instances sharing a MongoDB stay exact; several instances on one FerretDB do not.
+ */
+export class MongoRollups implements RollupsRepository {
+  private readonly col: Collection<RollupDoc>
+  private readonly lat: Collection<LatencyDoc>
+  private pending = new Map<string, Pending>()
+  private waiters: Waiter[] = []
+  private writing: Promise<void> | undefined
+
+  constructor (db: Db) {
+    this.col = db.collection('pulse_rollups')
+    this.lat = db.collection('pulse_rollups_latency')
+  }
+
+  async init () {
+    await this.col.createIndex({ projectId: 1, hour: 1 }, { name: 'project_hour' })
+    await this.lat.createIndex({ projectId: 1, period: 1, start: 1 }, { name: 'project_period_start' })
+  }
+
+  async close () { await this.writing }
+
+  apply ({ counts, latency }: RollupBatch): Promise<void> {
+    if (counts.length === 0 && latency.length === 0) return Promise.resolve()
+    for (const d of counts) {
+      const id = `c|${rollupId(d)}`
+      const merged = this.pending.get(id)
+      if (merged === undefined) this.pending.set(id, { kind: 'counts', d: { ...d } })
+      else if (merged.kind === 'counts') for (const f of COUNT_FIELDS) merged.d[f] += d[f]
+    }
+    for (const d of latency) {
+      const id = `l|${latencyId(d)}`
+      const merged = this.pending.get(id)
+      if (merged === undefined) this.pending.set(id, { kind: 'latency', d: { ...d, hist: { ...d.hist } } })
+      else if (merged.kind === 'latency') addTo(merged.d.hist, d.hist)
+    }
+    const done = new Promise<void>((resolve, reject) => { this.waiters.push({ resolve, reject }) })
+    this.writing ??= this.writeAll()
+    return done
+  }
+
+  private async writeAll () {
+    try {
+      while (this.pending.size > 0) {
+        const batch = this.pending
+        const waiters = this.waiters
+        this.pending = new Map()
+        this.waiters = []
+        try {
+          const entries = [...batch.values()]
+          // One after the other: FerretDB (SQLite) stalls on two concurrent bulk upserts.
+          await this.write(this.col, entries.flatMap((e) => e.kind === 'counts' ? [upsertCounts(rollupId(e.d), e.d)] : []))
+          await this.write(this.lat, entries.flatMap((e) => e.kind === 'latency' ? [upsertLatency(latencyId(e.d), e.d)] : []))
+          for (const w of waiters) w.resolve()
+        } catch (err) {
+          for (const w of waiters) w.reject(err)
+        }
+      }
+    } finally {
+      this.writing = undefined
+    }
+  }
+
+  private async write<T extends { _id: string }> (col: Collection<T>, ops: AnyBulkWriteOperation<T>[]) {
+    let pending = ops
+    // On MongoDB, two instances' upserts racing to create the same rollup: one may fail with a
+    // duplicate key; by then the document exists, so the retry is a plain $inc.
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      try {
+        if (pending.length === 0) return
+        await col.bulkWrite(pending, { ordered: false })
+        return
+      } catch (err) {
+        const raw = (err as BulkFailure).writeErrors
+        const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]
+        if (attempt >= 3 || list.length === 0 || list.some((e) => e.code !== 11000)) throw err
+        const failed = new Set(list.map((e) => e.index))
+        pending = pending.filter((_, i) => failed.has(i))
+      }
+    }
+  }
+
+  async range (projectId: string, from: Date, to: Date) {
+    const docs = await this.col.find({ projectId, hour: { $gte: from, $lt: to } }).toArray()
+    // A counter never incremented (e.g. errors) is absent from the document.
+    return docs.map(({ _id, ...r }) => ({ ...emptyCounts(), ...r }))
+  }
+
+  async latency (projectId: string, period: LatencyPeriod, from: Date, to: Date): Promise<Histogram[]> {
+    const docs = await this.lat.find({ projectId, period, start: { $gte: from, $lt: to } }, { projection: { hist: 1 } }).toArray()
+    return docs.map((d) => d.hist ?? {})
+  }
+}

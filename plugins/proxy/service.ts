@@ -1,0 +1,559 @@
+import { randomUUID } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
+import { Readable } from 'node:stream'
+import { describe, isPulseError, ValidationError } from '../../lib/errors.js'
+import type { Pricing } from '../../lib/pricing.js'
+import type { RecordedTrace } from '../traces/schemas.js'
+import type { RecordResult } from '../traces/service.js'
+import {
+  faultError, ProviderInputRejectedError, ProviderKeyMissingError, ProviderNotConfiguredError,
+  ProviderUnsupportedError, upstreamError
+} from './errors.js'
+import { OverheadHistogram, ProxyCounters, type OverheadSnapshot } from './metrics.js'
+import type { UpstreamFailure } from './providers/errors.js'
+import { arr, obj, parseJson, str, type JsonObject } from './providers/json.js'
+import { providerSecretName, type ProviderRegistry } from './providers/registry.js'
+import {
+  ProviderInputError,
+  type HeaderBag, type ModelInfo, type Operation, type ProviderAdapter, type ProviderResult, type UpstreamRequest,
+  type Usage, type WireFormat
+} from './providers/types.js'
+import { networkFault, stalledFault, type StreamFault } from './stream/faults.js'
+import type { StreamSummary } from './stream/pipeline.js'
+import {
+  classifyTransportError, errorDetail, headerValue, readBody,
+  type CallUpstream, type UpstreamResponse
+} from './upstream.js'
+import type { UnpricedModel, UnpricedRepository } from './store/store.js'
+
+export interface ServiceLogger {
+  debug(obj: object, msg?: string): void
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+  error(obj: object, msg?: string): void
+}
+
+export interface ProxyServiceDeps {
+  registry: ProviderRegistry
+  pricing: Pricing
+  callUpstream: CallUpstream
+  /** The project's provider key from the vault (`provider.<name>`), or null. */
+  vaultKey: (projectId: string, provider: string) => Promise<string | null>
+  /** Hands a finished call's trace to pulse-traces; must not block. */
+  recordTrace: (trace: RecordedTrace) => RecordResult
+  unpriced: UnpricedRepository
+  log: ServiceLogger
+  providerKeyCacheMs: number
+  idleMs: number
+  /** Monotonic clock in ms (durations). */
+  clock?: () => number
+  /** Wall clock (trace timestamps, `created` fields). */
+  now?: () => number
+}
+
+/** One client call of a provider-compatible route. */
+export interface CallInput {
+  operation: Exclude<Operation, 'models'>
+  clientFormat: WireFormat
+  body: JsonObject
+  projectId: string
+  requestId: string
+  clientHeaders: HeaderBag
+  /** The key the caller's BYOK session holds for a provider, or null. */
+  sessionKey: (provider: string) => Promise<string | null>
+  /** Aborted when the client goes away. */
+  signal: AbortSignal
+  /** `clock()` when the request arrived (before auth and body parsing). */
+  startedAt: number
+  /** Trace fields the caller adds (e.g. `x-pulse-session-id`). */
+  sessionId?: string
+}
+
+/** A success the route sends as it is: the provider's own body, or an SSE stream. */
+export type CallOutcome =
+  | { kind: 'json', status: number, headers: Record<string, string>, body: string, overheadMs: number }
+  | { kind: 'stream', status: number, headers: Record<string, string>, body: Readable, overheadMs: number }
+
+export interface ProxyService {
+  call(input: CallInput): Promise<CallOutcome>
+  models(input: ModelsInput): Promise<ModelList>
+  unpriced(projectId: string, limit: number): Promise<UnpricedModel[]>
+  metrics(): ProxyMetrics
+  /** Record an overhead figure measured outside `call` (passthrough). */
+  observeOverhead(ms: number): void
+  /** Resolves when every call in flight has handed its trace over. */
+  settled(): Promise<void>
+}
+
+export interface ModelsInput {
+  projectId: string
+  requestId: string
+  sessionKey: (provider: string) => Promise<string | null>
+  signal: AbortSignal
+  /** Only this provider, its ids unprefixed; else every provider with a key, ids prefixed `<provider>/`. */
+  provider?: string
+}
+
+export interface ModelList {
+  object: 'list'
+  data: Array<{ id: string, object: 'model', created: number, owned_by: string }>
+}
+
+export interface ProxyMetrics {
+  requests: number
+  streams: number
+  openStreams: number
+  byProvider: Record<string, number>
+  byStatus: Record<string, number>
+  failureCauses: Record<string, number>
+  overhead: OverheadSnapshot
+}
+
+type TraceStatus = 'success' | 'error' | 'cancelled'
+
+interface Outcome {
+  status: TraceStatus
+  usage?: Usage
+  modelUsed?: string
+  providerRequestId?: string
+  completionId?: string
+  finishReason?: string
+  responseBody?: JsonObject
+  outputText?: string
+  error?: { code: string, message: string, cause?: string, status?: number, upstream_status?: number }
+  ttftMs?: number
+}
+
+const CLIENT_ABORT: StreamFault = { cause: 'client_abort', code: 'PULSE_CLIENT_ABORT', message: 'the client disconnected', retryable: false }
+
+/** Heads that make no sense to forward; everything the client reads comes from us. */
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  // Reverse proxies (nginx) must not buffer the stream.
+  'x-accel-buffering': 'no'
+}
+
+function embeddingsSummary (body: JsonObject): JsonObject {
+  // Vectors are large and say nothing about the call: keep their count and the usage.
+  const data = arr(body.data)
+  return { object: body.object, model: body.model, usage: body.usage, data: `[${data?.length ?? 0} embeddings omitted]` }
+}
+
+export function createProxyService (deps: ProxyServiceDeps): ProxyService {
+  const { registry, pricing, callUpstream, log } = deps
+  const clock = deps.clock ?? (() => performance.now())
+  const now = deps.now ?? Date.now
+  const overhead = new OverheadHistogram()
+  const counters = new ProxyCounters()
+  let inFlight = 0
+  let idleWaiters: Array<() => void> = []
+
+  // ---- provider keys: the caller's BYOK session first, then the project's vault secret, cached briefly
+  const keyCache = new Map<string, { value: Promise<string | null>, expires: number }>()
+  const KEY_CACHE_MAX = 10_000
+
+  async function vaultKey (projectId: string, provider: string): Promise<string | null> {
+    if (deps.providerKeyCacheMs === 0) return await deps.vaultKey(projectId, provider)
+    const id = `${projectId}\u0000${provider}`
+    const t = clock()
+    const hit = keyCache.get(id)
+    if (hit !== undefined && hit.expires > t) return await hit.value
+    if (keyCache.size >= KEY_CACHE_MAX) {
+      const oldest = keyCache.keys().next().value
+      if (oldest !== undefined) keyCache.delete(oldest)
+    }
+    // Concurrent calls share one store read + decrypt.
+    const value = deps.vaultKey(projectId, provider)
+    keyCache.delete(id)
+    keyCache.set(id, { value, expires: t + deps.providerKeyCacheMs })
+    value.catch(() => keyCache.delete(id))
+    return await value
+  }
+
+  async function keyFor (provider: ProviderAdapter, input: { projectId: string, sessionKey: CallInput['sessionKey'] }): Promise<string | undefined> {
+    if (!provider.requiresKey) return undefined
+    const key = await input.sessionKey(provider.name) ?? await vaultKey(input.projectId, provider.name)
+    if (key === null) throw new ProviderKeyMissingError(provider.name, providerSecretName(provider.name))
+    return key
+  }
+
+  // ---- cost: provider-reported, else the pricing table, else none (and remembered as unpriced)
+  function costFields (projectId: string, provider: ProviderAdapter, usage: Usage | undefined, models: Array<string | undefined>): Partial<RecordedTrace> {
+    if (usage === undefined) return {}
+    if (usage.providerCostCents !== undefined) return { cost_cents: usage.providerCostCents, cost_source: 'provider' }
+    // The mock provider is free, and says so; its models are not "unpriced".
+    if (provider.kind === 'mock') return { cost_cents: 0, cost_source: 'provider' }
+    const tokens = { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, cacheReadTokens: usage.cacheReadTokens, cacheWriteTokens: usage.cacheWriteTokens }
+    for (const model of models) {
+      if (model === undefined || model === '') continue
+      const cost = pricing.cost(model, tokens)
+      if (cost !== null) return { cost_cents: cost, cost_source: 'pricing_table' }
+    }
+    const model = models.find((m) => m !== undefined && m !== '')
+    if (model !== undefined) {
+      deps.unpriced.record({ projectId, provider: provider.name, model, at: new Date(now()) })
+        .catch((err: unknown) => log.warn({ err, model }, 'pulse-proxy: could not record an unpriced model'))
+    }
+    return { cost_source: 'none', unpriced: true }
+  }
+
+  function finishCall () {
+    inFlight--
+    if (inFlight === 0) {
+      const waiters = idleWaiters
+      idleWaiters = []
+      for (const w of waiters) w()
+    }
+  }
+
+  /**
+   * Everything one call needs to write its single trace. `done()` is idempotent: the first
+   * outcome wins (a stream that faulted and then saw the client leave is one error trace).
+   */
+  function tracer (input: CallInput, provider: ProviderAdapter, routedModel: string, wallStart: number) {
+    let done = false
+    return (o: Outcome) => {
+      if (done) return
+      done = true
+      const latency = Math.max(0, clock() - input.startedAt)
+      counters.outcome(o.status, o.error?.cause)
+      const trace: RecordedTrace = {
+        project_id: input.projectId,
+        trace_id: randomUUID(),
+        timestamp: new Date(wallStart).toISOString(),
+        provider: provider.name,
+        model_requested: str(input.body.model) ?? routedModel,
+        request_body: input.body,
+        status: o.status,
+        latency_ms: Math.round(latency * 1000) / 1000,
+        metadata: {
+          correlation_id: input.requestId,
+          operation: input.operation,
+          client_format: input.clientFormat,
+          stream: input.body.stream === true,
+          upstream_model: routedModel,
+          ...(o.completionId !== undefined ? { completion_id: o.completionId } : {})
+        }
+      }
+      if (o.modelUsed !== undefined) trace.model_used = o.modelUsed
+      if (o.providerRequestId !== undefined) trace.provider_request_id = o.providerRequestId
+      if (o.finishReason !== undefined) trace.finish_reason = o.finishReason
+      if (o.responseBody !== undefined) trace.response_body = o.responseBody
+      if (o.outputText !== undefined && o.outputText !== '') trace.output_text = o.outputText
+      if (o.error !== undefined) trace.error = o.error
+      if (o.ttftMs !== undefined) trace.ttft_ms = Math.round(o.ttftMs * 1000) / 1000
+      if (input.sessionId !== undefined) trace.session_id = input.sessionId
+      if (o.usage !== undefined) {
+        trace.input_tokens = o.usage.inputTokens
+        trace.output_tokens = o.usage.outputTokens
+        trace.cache_read_tokens = o.usage.cacheReadTokens
+        trace.cache_write_tokens = o.usage.cacheWriteTokens
+        trace.usage_source = 'provider'
+      }
+      Object.assign(trace, costFields(input.projectId, provider, o.usage, [o.modelUsed, routedModel]))
+      // After the response: redaction and capping of bodies never sit on the client's path.
+      setImmediate(() => {
+        try {
+          const result = deps.recordTrace(trace)
+          if (!result.accepted) log.warn({ reason: result.reason, message: result.message, traceId: trace.trace_id }, 'pulse-proxy: a trace was refused')
+        } catch (err) {
+          log.error({ err }, 'pulse-proxy: recording a trace failed')
+        } finally {
+          finishCall()
+        }
+      })
+    }
+  }
+
+  function failureOf (f: UpstreamFailure): Outcome['error'] {
+    return { code: f.code, message: f.message, cause: f.cause, status: f.status, upstream_status: f.upstreamStatus }
+  }
+
+  function faultOf (f: StreamFault): Outcome['error'] {
+    return { code: f.code, message: f.message, cause: f.cause }
+  }
+
+  /** A transport error before the response started: an envelope for the client, and its trace. */
+  function transportFailure (provider: ProviderAdapter, err: unknown, signal: AbortSignal) {
+    const kind = classifyTransportError(err, signal)
+    if (kind === 'aborted') return { status: 'cancelled' as const, fault: CLIENT_ABORT, error: faultError(CLIENT_ABORT, 499) }
+    if (kind === 'network') {
+      const fault = networkFault(provider.name, errorDetail(err))
+      return { status: 'error' as const, fault, error: faultError({ ...fault, message: `${provider.name}: the upstream could not be reached (${errorDetail(err)})` }, 502) }
+    }
+    const what = kind === 'connect_timeout' ? 'connecting' : kind === 'headers_timeout' ? 'waiting for the response headers' : 'waiting for the response body'
+    const fault: StreamFault = { cause: 'provider_timeout', code: 'PULSE_PROVIDER_TIMEOUT', message: `${provider.name}: timed out ${what}`, retryable: true }
+    return { status: 'error' as const, fault, error: faultError(fault, 504) }
+  }
+
+  function providerRequestId (headers: UpstreamResponse['headers']): string | undefined {
+    return headerValue(headers, 'x-request-id') ?? headerValue(headers, 'request-id')
+  }
+
+  async function call (input: CallInput): Promise<CallOutcome> {
+    const model = str(input.body.model)
+    if (model === undefined) throw new ValidationError('Invalid body: model must be a string')
+    const route = registry.route(model, input.clientFormat, input.operation)
+    if (!route.ok) {
+      if (route.reason === 'unsupported_operation') throw new ProviderUnsupportedError(route.message)
+      if (route.reason === 'missing_model') throw new ValidationError(route.message)
+      throw new ProviderNotConfiguredError(route.message)
+    }
+    const provider = route.provider
+    counters.call(provider.name)
+    inFlight++
+    const wallStart = now() - (clock() - input.startedAt)
+    const trace = tracer(input, provider, route.model, wallStart)
+    let upstreamMs = 0
+
+    try {
+      const key = await keyFor(provider, input)
+      const inject = registry.includeUsage.shouldInject(provider.includeUsage, provider.baseUrl)
+      const build = (injectIncludeUsage: boolean): UpstreamRequest => {
+        try {
+          return provider.transformRequest(input.operation, input.clientFormat, input.body, {
+            model: route.model, key, requestId: input.requestId, clientHeaders: input.clientHeaders, injectIncludeUsage, now: now()
+          })
+        } catch (err) {
+          if (err instanceof ProviderInputError) {
+            throw describe(new ProviderInputRejectedError(err.message), { details: [{ in: 'body', field: err.field, message: err.message }], retryable: false })
+          }
+          throw err
+        }
+      }
+      const send = async (req: UpstreamRequest): Promise<UpstreamResponse> => {
+        const t0 = clock()
+        try {
+          return await callUpstream(provider, req, input.signal)
+        } finally {
+          upstreamMs += clock() - t0
+        }
+      }
+
+      let req = build(inject)
+      let res: UpstreamResponse
+      try {
+        res = await send(req)
+        if (res.statusCode >= 400) {
+          const t0 = clock()
+          const text = await readBody(res.body)
+          upstreamMs += clock() - t0
+          if (registry.includeUsage.shouldRetryWithout(res.statusCode, req.injectedIncludeUsage, provider.includeUsage)) {
+            // Some OpenAI-compatible servers reject stream_options: once without it, remembered if that works.
+            req = build(false)
+            res = await send(req)
+            if (res.statusCode < 400) {
+              registry.includeUsage.rememberRejected(provider.baseUrl)
+              log.info({ provider: provider.name }, 'pulse-proxy: the upstream rejects stream_options.include_usage; no longer sent to it')
+            }
+          } else {
+            const failure = provider.mapError(res.statusCode, res.headers, text, now())
+            trace({ status: 'error', error: failureOf(failure), providerRequestId: providerRequestId(res.headers) })
+            throw upstreamError(failure)
+          }
+          if (res.statusCode >= 400) {
+            const t1 = clock()
+            const failure = provider.mapError(res.statusCode, res.headers, await readBody(res.body), now())
+            upstreamMs += clock() - t1
+            trace({ status: 'error', error: failureOf(failure), providerRequestId: providerRequestId(res.headers) })
+            throw upstreamError(failure)
+          }
+        }
+      } catch (err) {
+        if (isPulseError(err)) throw err
+        const failed = transportFailure(provider, err, input.signal)
+        trace({ status: failed.status, error: faultOf(failed.fault) })
+        throw failed.error
+      }
+
+      const requestIdUp = providerRequestId(res.headers)
+      const baseHeaders: Record<string, string> = {}
+      if (requestIdUp !== undefined) baseHeaders['x-pulse-provider-request-id'] = requestIdUp
+      if (!req.stream) return await whole(input, provider, req, res, { trace, upstreamMs, baseHeaders, requestIdUp, routedModel: route.model })
+      return stream(input, provider, req, res, { trace, upstreamMs, baseHeaders, requestIdUp })
+    } catch (err) {
+      // Anything thrown before a trace was written (missing key, bad input, a bug) is still one trace.
+      const e = err as { code?: string, message?: string, statusCode?: number, pulse?: { cause?: string } }
+      trace({ status: input.signal.aborted ? 'cancelled' : 'error', error: { code: e.code ?? 'PULSE_INTERNAL', message: e.message ?? 'error', ...(e.pulse?.cause !== undefined ? { cause: e.pulse.cause } : {}), ...(e.statusCode !== undefined ? { status: e.statusCode } : {}) } })
+      throw err
+    }
+  }
+
+  interface Ctx { trace: (o: Outcome) => void, upstreamMs: number, baseHeaders: Record<string, string>, requestIdUp?: string, routedModel?: string }
+
+  async function whole (input: CallInput, provider: ProviderAdapter, req: UpstreamRequest, res: UpstreamResponse, ctx: Ctx): Promise<CallOutcome> {
+    let text: string
+    const t0 = clock()
+    try {
+      text = await readBody(res.body)
+    } catch (err) {
+      const failed = transportFailure(provider, err, input.signal)
+      ctx.trace({ status: failed.status, error: faultOf(failed.fault), providerRequestId: ctx.requestIdUp })
+      throw failed.error
+    } finally {
+      ctx.upstreamMs += clock() - t0
+    }
+    const parsed = parseJson(text)
+    if (obj(parsed) === undefined) {
+      const fault: StreamFault = { cause: 'provider_stream_malformed', code: 'PULSE_PROVIDER_STREAM_MALFORMED', message: `${provider.name}: the response is not a JSON object`, retryable: true }
+      ctx.trace({ status: 'error', error: faultOf(fault), providerRequestId: ctx.requestIdUp })
+      throw faultError(fault)
+    }
+    const result: ProviderResult = provider.transformResponse(input.operation, input.clientFormat, parsed, {
+      model: ctx.routedModel ?? '', injectIncludeUsage: req.injectedIncludeUsage, now: now()
+    })
+    // The provider's own bytes when no translation happened, so SDKs see exactly what it sent.
+    const native = provider.wireFormat(input.operation) === input.clientFormat
+    const body = native ? text : JSON.stringify(result.body)
+    const outcome: Outcome = {
+      status: 'success',
+      responseBody: input.operation === 'embeddings' ? embeddingsSummary(result.body) : result.body
+    }
+    if (result.usage !== undefined) outcome.usage = result.usage
+    if (result.model !== undefined) outcome.modelUsed = result.model
+    if (result.finishReason !== undefined) outcome.finishReason = result.finishReason
+    if (result.id !== undefined) outcome.completionId = result.id
+    outcome.providerRequestId = ctx.requestIdUp ?? result.id
+    const overheadMs = Math.max(0, clock() - input.startedAt - ctx.upstreamMs)
+    overhead.observe(overheadMs)
+    ctx.trace(outcome)
+    return { kind: 'json', status: 200, headers: { 'content-type': 'application/json; charset=utf-8', ...ctx.baseHeaders }, body, overheadMs }
+  }
+
+  function stream (input: CallInput, provider: ProviderAdapter, req: UpstreamRequest, res: UpstreamResponse, ctx: Ctx): CallOutcome {
+    const pipeline = provider.createStream(input.clientFormat, req, { requestId: input.requestId, now: now() })
+    const headerOverhead = Math.max(0, clock() - input.startedAt - ctx.upstreamMs)
+    let ownMs = headerOverhead
+    let ttftMs: number | undefined
+    counters.streams++
+    counters.openStreams++
+    let closed = false
+
+    const finish = (summary: StreamSummary) => {
+      if (closed) return
+      closed = true
+      counters.openStreams--
+      overhead.observe(ownMs)
+      const outcome: Outcome = {
+        status: summary.complete ? 'success' : summary.fault?.cause === 'client_abort' ? 'cancelled' : 'error',
+        outputText: summary.outputText
+      }
+      if (summary.usage !== undefined) outcome.usage = summary.usage
+      if (summary.model !== undefined) outcome.modelUsed = summary.model
+      if (summary.finishReason !== undefined) outcome.finishReason = summary.finishReason
+      if (summary.id !== undefined) outcome.completionId = summary.id
+      const rid = ctx.requestIdUp ?? summary.id
+      if (rid !== undefined) outcome.providerRequestId = rid
+      if (summary.fault !== undefined && !summary.complete) outcome.error = faultOf(summary.fault)
+      if (ttftMs !== undefined) outcome.ttftMs = ttftMs
+      ctx.trace(outcome)
+    }
+
+    const destroyUpstream = () => {
+      try { res.body.destroy?.() } catch {}
+    }
+
+    async function * relay (): AsyncGenerator<string> {
+      try {
+        for await (const chunk of res.body) {
+          const t0 = clock()
+          const step = pipeline.push(chunk)
+          if (step.firstToken === true && ttftMs === undefined) ttftMs = t0 - input.startedAt
+          ownMs += clock() - t0
+          if (step.out !== '') yield step.out
+          if (step.done) {
+            // After a malformed event the rest of the upstream answer is not worth reading.
+            if (step.fault !== undefined) destroyUpstream()
+            return
+          }
+        }
+        const end = pipeline.end()
+        if (end.out !== '') yield end.out
+      } catch (err) {
+        if (input.signal.aborted) {
+          pipeline.fail(CLIENT_ABORT)
+          return
+        }
+        const kind = classifyTransportError(err)
+        const fault = kind === 'idle_timeout' ? stalledFault(provider.name, deps.idleMs) : networkFault(provider.name, errorDetail(err))
+        const out = pipeline.fail(fault)
+        destroyUpstream()
+        if (out !== '') yield out
+      } finally {
+        // Reached on a clean end, a fault, and when the client went away mid-stream (return()
+        // at a yield): a stream that neither completed nor faulted was left by its reader.
+        const s = pipeline.summary()
+        if (!s.complete && s.fault === undefined) pipeline.fail(CLIENT_ABORT)
+        destroyUpstream()
+        finish(pipeline.summary())
+      }
+    }
+
+    const body = Readable.from(relay(), { objectMode: false, highWaterMark: 16 * 1024 })
+    // The generator may be parked awaiting the upstream (a stall) when the client leaves: the
+    // route aborts `input.signal`, which makes undici throw out of that await at once.
+    body.once('close', () => {
+      if (!closed && input.signal.aborted) {
+        pipeline.fail(CLIENT_ABORT)
+        finish(pipeline.summary())
+      }
+    })
+    return { kind: 'stream', status: 200, headers: { ...SSE_HEADERS, ...ctx.baseHeaders }, body, overheadMs: headerOverhead }
+  }
+
+  async function models (input: ModelsInput): Promise<ModelList> {
+    const providers = input.provider === undefined ? registry.list() : [registry.get(input.provider)].filter((p): p is ProviderAdapter => p !== undefined)
+    if (input.provider !== undefined && providers.length === 0) throw new ProviderNotConfiguredError(`provider ${input.provider} is not configured`)
+    const lists = await Promise.all(providers.filter((p) => p.supports('models', 'openai')).map(async (provider) => {
+      try {
+        const key = await keyFor(provider, input)
+        const req = provider.transformRequest('models', 'openai', {}, { model: '', key, requestId: input.requestId, injectIncludeUsage: false, now: now() })
+        const res = await callUpstream(provider, req, input.signal)
+        const text = await readBody(res.body)
+        if (res.statusCode >= 400) throw upstreamError(provider.mapError(res.statusCode, res.headers, text, now()))
+        return { provider, models: provider.listModels(parseJson(text)) }
+      } catch (err) {
+        // One provider without a key or down must not hide the others' models.
+        if (input.provider !== undefined) {
+          if (isPulseError(err)) throw err
+          throw transportFailure(provider, err, input.signal).error
+        }
+        log.debug({ provider: provider.name, err: errorDetail(err) }, 'pulse-proxy: models of a provider not listed')
+        return { provider, models: [] as ModelInfo[] }
+      }
+    }))
+    const data: ModelList['data'] = []
+    for (const { provider, models: list } of lists) {
+      for (const m of list) {
+        data.push({
+          id: input.provider === undefined ? `${provider.name}/${m.id}` : m.id,
+          object: 'model',
+          created: m.created ?? 0,
+          owned_by: m.ownedBy ?? provider.name
+        })
+      }
+    }
+    return { object: 'list', data }
+  }
+
+  return {
+    call,
+    models,
+    unpriced: async (projectId, limit) => await deps.unpriced.list(projectId, limit),
+    metrics: () => ({
+      requests: counters.requests,
+      streams: counters.streams,
+      openStreams: counters.openStreams,
+      byProvider: { ...counters.byProvider },
+      byStatus: { ...counters.byStatus },
+      failureCauses: { ...counters.failureCauses },
+      overhead: overhead.snapshot()
+    }),
+    observeOverhead: (ms) => overhead.observe(ms),
+    settled: async () => {
+      if (inFlight === 0) return
+      await new Promise<void>((resolve) => idleWaiters.push(resolve))
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import type { Collection, Db } from 'mongodb'
+import { isDuplicateKeyError } from '../../../lib/store/mongo-util.js'
+import type { UnpricedModel, UnpricedRepository, UnpricedSighting } from './store.js'
+
+interface UnpricedDoc {
+  projectId: string
+  provider: string
+  model: string
+  count: number
+  firstSeen: Date
+  lastSeen: Date
+}
+
+export class MongoUnpriced implements UnpricedRepository {
+  private readonly col: Collection<UnpricedDoc>
+  constructor (db: Db) { this.col = db.collection('pulse_unpriced_models') }
+
+  async init () {
+    await this.col.createIndex({ projectId: 1, provider: 1, model: 1 }, { unique: true, name: 'unpriced_model_unique' })
+    await this.col.createIndex({ projectId: 1, lastSeen: -1 }, { name: 'unpriced_last_seen' })
+  }
+
+  async close () {}
+
+  async record ({ projectId, provider, model, at }: UnpricedSighting) {
+    const upsert = async () => await this.col.updateOne(
+      { projectId, provider, model },
+      { $inc: { count: 1 }, $max: { lastSeen: at }, $min: { firstSeen: at } },
+      { upsert: true }
+    )
+    try {
+      await upsert()
+    } catch (err) {
+      // Two first sightings raced on the unique index: the loser's retry updates the winner's entry.
+      if (!isDuplicateKeyError(err)) throw err
+      await upsert()
+    }
+  }
+
+  async list (projectId: string, limit: number): Promise<UnpricedModel[]> {
+    const docs = await this.col.find({ projectId }, { projection: { _id: 0 } }).sort({ lastSeen: -1 }).limit(limit).toArray()
+    return docs.map((d) => ({ projectId: d.projectId, provider: d.provider, model: d.model, count: d.count, firstSeen: d.firstSeen, lastSeen: d.lastSeen }))
+  }
+}

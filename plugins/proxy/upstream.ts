@@ -1,0 +1,87 @@
+import { Agent, request, type Dispatcher } from 'undici'
+import type { ProviderAdapter, UpstreamRequest } from './providers/types.js'
+
+/** An upstream answer, from undici or from an in-process transport (mock). */
+export interface UpstreamResponse {
+  statusCode: number
+  headers: Record<string, string | string[] | undefined>
+  body: AsyncIterable<Uint8Array> & { destroy?: (err?: Error) => unknown }
+}
+
+export interface UpstreamTimeouts {
+  headersMs: number
+  idleMs: number
+}
+
+/**
+ * How the proxy reaches an upstream. Part 2's retries, breaker and fallbacks wrap this one
+ * function; nothing else in the proxy sends a request.
+ */
+export type CallUpstream = (adapter: ProviderAdapter, req: UpstreamRequest, signal: AbortSignal) => Promise<UpstreamResponse>
+
+export interface UpstreamClientOptions {
+  connectMs: number
+  headersMs: number
+  idleMs: number
+  connections?: number
+  keepAliveMs: number
+}
+
+/** One keep-alive connection pool per upstream origin, with the proxy's timeouts. */
+export function createAgent (o: UpstreamClientOptions): Agent {
+  return new Agent({
+    connect: { timeout: o.connectMs },
+    headersTimeout: o.headersMs,
+    // undici's body timeout is the time between two body chunks: the stream idle timeout.
+    bodyTimeout: o.idleMs,
+    ...(o.connections !== undefined ? { connections: o.connections } : {}),
+    keepAliveTimeout: o.keepAliveMs,
+    keepAliveMaxTimeout: Math.max(o.keepAliveMs, 600_000)
+  })
+}
+
+export function createCallUpstream (dispatcher: Dispatcher): CallUpstream {
+  return async (adapter, req, signal) => {
+    if (adapter.transport !== undefined) return await adapter.transport.handle(req, signal)
+    const res = await request(req.url, {
+      dispatcher,
+      method: req.method,
+      headers: req.headers,
+      body: req.body ?? null,
+      signal
+    })
+    return { statusCode: res.statusCode, headers: res.headers, body: res.body }
+  }
+}
+
+/** An undici / socket error, classified for the envelope and the trace. */
+export type TransportFailureKind = 'connect_timeout' | 'headers_timeout' | 'idle_timeout' | 'aborted' | 'network'
+
+export function classifyTransportError (err: unknown, signal?: AbortSignal): TransportFailureKind {
+  if (signal?.aborted === true) return 'aborted'
+  const code = (err as { code?: unknown } | null)?.code
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'connect_timeout'
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') return 'headers_timeout'
+  if (code === 'UND_ERR_BODY_TIMEOUT') return 'idle_timeout'
+  if (code === 'UND_ERR_ABORTED' || (err as Error | null)?.name === 'AbortError') return 'aborted'
+  return 'network'
+}
+
+export function errorDetail (err: unknown): string {
+  const e = err as { code?: unknown, message?: unknown } | null
+  const code = typeof e?.code === 'string' ? e.code : undefined
+  const message = typeof e?.message === 'string' ? e.message : 'socket error'
+  return code === undefined ? message : `${code}: ${message}`
+}
+
+/** Read a whole (small) upstream body: error bodies and non-streamed answers. */
+export async function readBody (body: AsyncIterable<Uint8Array>): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk))
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+export function headerValue (headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const v = headers[name]
+  return Array.isArray(v) ? v[0] : v
+}

@@ -1,0 +1,303 @@
+import type { Pricing } from '../../lib/pricing.js'
+import { capBody, capString, redact } from '../../lib/redact.js'
+import type { RecordedTrace, Trace, TraceListQuery } from './schemas.js'
+import { TRACE_STATUSES } from './schemas.js'
+import type { TraceFilter, TraceRecord, TracesRepository } from './store/store.js'
+import type { TracesOptions } from './options.js'
+
+const DAY_MS = 86_400_000
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+export interface ServiceLogger {
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+  error(obj: object, msg?: string): void
+}
+
+/** Runs after traces are stored, with exactly the ones that were new (analytics rolls them up). */
+export type IngestHook = (inserted: readonly TraceRecord[]) => Promise<void>
+
+export type RecordResult =
+  | { accepted: true }
+  | { accepted: false, reason: 'queue_full' | 'closed' | 'invalid', message: string, retryable: boolean }
+
+export interface TraceQueueStats {
+  /** Waiting to be written. */
+  queued: number
+  /** Being written right now. */
+  inFlight: number
+  /** record() calls accepted since start. */
+  accepted: number
+  /** record() calls refused (queue full, closed or invalid): the caller was told each time. */
+  refused: number
+  /** Accepted traces handed to the store (a trace already stored counts too). */
+  written: number
+  /** Store writes that failed and were retried. */
+  failedWrites: number
+  /** Accepted traces that could not be written before close, despite retries (logged as errors). */
+  lost: number
+}
+
+export interface TracesServiceDeps {
+  repo: TracesRepository
+  options: TracesOptions
+  pricing: Pricing
+  log: ServiceLogger
+  now?: () => Date
+}
+
+export interface TracesService {
+  /** Store a batch for a project now; resolves once every trace is stored (and rolled up). */
+  ingest(projectId: string, traces: Trace[]): Promise<{ count: number, traces: string[] }>
+  /** Queue a trace for a batched write; never blocks, never throws. */
+  record(trace: RecordedTrace): RecordResult
+  /** Write every queued trace; resolves when they are stored. */
+  flush(): Promise<void>
+  stats(): TraceQueueStats
+  get(projectId: string, traceId: string): Promise<TraceRecord | null>
+  list(projectId: string, query: TraceListQuery): Promise<{ traces: TraceRecord[], total: number }>
+  session(projectId: string, sessionId: string): Promise<TraceRecord[]>
+  /** Delete traces past `traceRetentionDays` (by the service clock); returns how many. */
+  sweep(): Promise<number>
+  addIngestHook(hook: IngestHook): void
+  /** Start background timers (flush, retention sweep). */
+  start(): Promise<void>
+  /** Stop timers and write everything still queued. */
+  close(): Promise<void>
+}
+
+function definedOnly<T extends Record<string, unknown>> (obj: T): T {
+  for (const k of Object.keys(obj)) if (obj[k] === undefined || obj[k] === null) delete obj[k]
+  return obj
+}
+
+/** Why a trace handed to record() cannot be stored, or undefined when it can. */
+export function recordProblem (t: RecordedTrace): string | undefined {
+  if (typeof t !== 'object' || t === null) return 'trace must be an object'
+  if (typeof t.project_id !== 'string' || t.project_id === '') return 'project_id is required'
+  if (typeof t.trace_id !== 'string' || !UUID.test(t.trace_id)) return 'trace_id must be a UUID'
+  if (typeof t.timestamp !== 'string' || Number.isNaN(Date.parse(t.timestamp))) return 'timestamp must be an ISO 8601 date-time'
+  if (typeof t.provider !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(t.provider)) return 'provider must be a provider name'
+  if (typeof t.model_requested !== 'string' || t.model_requested === '') return 'model_requested is required'
+  if (!(TRACE_STATUSES as readonly string[]).includes(t.status)) return 'status must be success, error or cancelled'
+  if (typeof t.latency_ms !== 'number' || !(t.latency_ms >= 0)) return 'latency_ms must be a number ≥ 0'
+  return undefined
+}
+
+export function createTracesService (deps: TracesServiceDeps): TracesService {
+  const { repo, options, pricing, log } = deps
+  const now = deps.now ?? (() => new Date())
+  const hooks: IngestHook[] = []
+  const { batchSize, flushIntervalMs, maxSize } = options.queue
+
+  /** The stored form: known fields only, nulls dropped, bodies redacted and capped, cost filled in. */
+  function prepare (projectId: string, t: Trace, receivedAt: Date): TraceRecord {
+    const timestamp = new Date(t.timestamp)
+    const capture = options.captureBodies
+    const cap = options.maxBodyBytes
+    const record: TraceRecord = definedOnly({
+      project_id: projectId,
+      trace_id: t.trace_id.toLowerCase(),
+      timestamp,
+      received_at: receivedAt,
+      provider: t.provider,
+      model_requested: t.model_requested,
+      model_used: t.model_used,
+      provider_request_id: t.provider_request_id,
+      request_body: capture && t.request_body != null ? capBody(redact(t.request_body), cap) : undefined,
+      response_body: capture && t.response_body != null ? capBody(redact(t.response_body), cap) : undefined,
+      input_tokens: t.input_tokens,
+      output_tokens: t.output_tokens,
+      cache_read_tokens: t.cache_read_tokens,
+      cache_write_tokens: t.cache_write_tokens,
+      output_text: capture && typeof t.output_text === 'string' ? capString(t.output_text, cap) : undefined,
+      finish_reason: t.finish_reason,
+      status: t.status,
+      error: t.error != null ? capBody(redact(t.error), cap) : undefined,
+      cost_cents: t.cost_cents,
+      cost_source: t.cost_source,
+      unpriced: t.unpriced,
+      usage_source: t.usage_source,
+      session_id: t.session_id,
+      metadata: t.metadata != null ? capBody(redact(t.metadata), cap) : undefined,
+      latency_ms: t.latency_ms,
+      ttft_ms: t.ttft_ms,
+      expires_at: options.traceRetentionDays !== undefined ? new Date(timestamp.getTime() + options.traceRetentionDays * DAY_MS) : undefined
+    })
+    if (record.cost_cents === undefined && (record.input_tokens !== undefined || record.output_tokens !== undefined)) {
+      const usage = {
+        inputTokens: record.input_tokens,
+        outputTokens: record.output_tokens,
+        cacheReadTokens: record.cache_read_tokens,
+        cacheWriteTokens: record.cache_write_tokens
+      }
+      const cost = (record.model_used != null ? pricing.cost(record.model_used, usage) : null) ?? pricing.cost(record.model_requested, usage)
+      if (cost !== null) {
+        record.cost_cents = cost
+        record.cost_source = 'pricing_table'
+        delete record.unpriced
+      } else {
+        record.cost_source ??= 'none'
+        record.unpriced = true
+      }
+    }
+    return record
+  }
+
+  async function write (records: TraceRecord[]) {
+    const inserted = await repo.insertNew(records)
+    if (inserted.length > 0) for (const hook of hooks) await hook(inserted)
+    return inserted
+  }
+
+  // ---- the record() queue ----
+  let queue: TraceRecord[] = []
+  let inFlight = 0
+  let closed = false
+  let draining: Promise<void> | undefined
+  let flushTimer: NodeJS.Timeout | undefined
+  let sweepTimer: NodeJS.Timeout | undefined
+  let soon: NodeJS.Immediate | undefined
+  const counters = { accepted: 0, refused: 0, written: 0, failedWrites: 0, lost: 0 }
+
+  function refuse (reason: 'queue_full' | 'closed' | 'invalid', message: string, retryable: boolean): RecordResult {
+    counters.refused++
+    return { accepted: false, reason, message, retryable }
+  }
+
+  /** Write queued traces batch by batch until the queue is empty; one drain at a time. */
+  function drain (): Promise<void> {
+    draining ??= (async () => {
+      try {
+        while (queue.length > 0) {
+          const batch = queue.slice(0, batchSize)
+          queue = queue.slice(batch.length)
+          inFlight = batch.length
+          try {
+            await write(batch)
+            counters.written += batch.length
+          } catch (err) {
+            counters.failedWrites++
+            // Back to the front, in order: retried on the next tick of the flush timer.
+            queue = batch.concat(queue)
+            log.error({ err, traces: batch.length }, 'pulse-traces: writing traces failed; they stay queued and are retried')
+            return
+          } finally {
+            inFlight = 0
+          }
+        }
+      } finally {
+        draining = undefined
+      }
+    })()
+    return draining
+  }
+
+  function scheduleDrain () {
+    if (soon !== undefined || draining !== undefined) return
+    soon = setImmediate(() => {
+      soon = undefined
+      drain().catch(() => {})
+    })
+  }
+
+  async function flush () {
+    // A drain that hit a store error returns early: keep going while there is progress to make.
+    while (queue.length > 0 || draining !== undefined) {
+      const before = queue.length
+      await (draining ?? drain())
+      if (queue.length > 0 && queue.length >= before) throw new Error('pulse-traces: the store refused the queued traces')
+    }
+  }
+
+  async function sweep () {
+    const days = options.traceRetentionDays
+    if (days === undefined) return 0
+    const removed = await repo.deleteBefore(new Date(now().getTime() - days * DAY_MS))
+    if (removed > 0) log.info({ removed, traceRetentionDays: days }, 'pulse-traces: removed expired traces')
+    return removed
+  }
+
+  return {
+    async ingest (projectId, traces) {
+      const receivedAt = now()
+      await write(traces.map((t) => prepare(projectId, t, receivedAt)))
+      return { count: traces.length, traces: traces.map((t) => t.trace_id.toLowerCase()) }
+    },
+
+    record (trace) {
+      if (closed) return refuse('closed', 'pulse-traces is closed', false)
+      const problem = recordProblem(trace)
+      if (problem !== undefined) {
+        log.warn({ problem }, 'pulse-traces: record() refused an invalid trace')
+        return refuse('invalid', problem, false)
+      }
+      if (queue.length + inFlight >= maxSize) return refuse('queue_full', `the trace queue holds ${maxSize} traces`, true)
+      let record: TraceRecord
+      try {
+        record = prepare(trace.project_id, trace, now())
+      } catch (err) {
+        return refuse('invalid', (err as Error).message, false)
+      }
+      queue.push(record)
+      counters.accepted++
+      if (queue.length >= batchSize) scheduleDrain()
+      return { accepted: true }
+    },
+
+    flush,
+
+    stats: () => ({ queued: queue.length, inFlight, ...counters }),
+
+    get: (projectId, traceId) => repo.get(projectId, traceId.toLowerCase()),
+
+    list (projectId, q) {
+      const filter: TraceFilter = definedOnly({
+        session_id: q.session_id,
+        provider: q.provider,
+        model: q.model,
+        status: q.status,
+        from: q.date_from !== undefined ? new Date(q.date_from) : undefined,
+        to: q.date_to !== undefined ? new Date(q.date_to) : undefined
+      })
+      return repo.list(projectId, filter, { limit: q.limit, offset: q.offset })
+    },
+
+    session: (projectId, sessionId) => repo.session(projectId, sessionId, options.sessionLimit),
+
+    sweep,
+
+    addIngestHook (hook) { hooks.push(hook) },
+
+    async start () {
+      flushTimer = setInterval(() => { if (queue.length > 0) drain().catch(() => {}) }, flushIntervalMs)
+      flushTimer.unref()
+      if (options.traceRetentionDays !== undefined && !(await repo.enableTtl())) {
+        const sweepLater = () => { sweep().catch((err: unknown) => log.warn({ err }, 'pulse-traces: retention sweep failed')) }
+        sweepTimer = setInterval(sweepLater, options.sweepIntervalMs)
+        sweepTimer.unref()
+        sweepLater()
+      }
+    },
+
+    async close () {
+      closed = true
+      clearInterval(flushTimer)
+      clearInterval(sweepTimer)
+      if (soon !== undefined) clearImmediate(soon)
+      soon = undefined
+      // A few attempts, then say loudly what could not be written: never a silent drop.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        try {
+          await flush()
+          return
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 100 * (attempt + 1)))
+        }
+      }
+      counters.lost += queue.length
+      log.error({ lost: queue.length }, 'pulse-traces: could not write queued traces before close; they are lost')
+      queue = []
+    }
+  }
+}
