@@ -114,7 +114,11 @@ async function chatCompletions (req: IncomingMessage, res: ServerResponse, body:
   }
   const plan = planOf(d)
   const chunk = (delta: Record<string, unknown>, finishReason: string | null) => `data: ${JSON.stringify({
-    id: 'chatcmpl-mockstream', object: 'chat.completion.chunk', created: CREATED, model: modelUsed, system_fingerprint: 'fp_mock',
+    id: 'chatcmpl-mockstream',
+object: 'chat.completion.chunk',
+created: CREATED,
+model: modelUsed,
+system_fingerprint: 'fp_mock',
     choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }]
   })}\n\n`
   const frames = [chunk({ role: 'assistant', content: '', refusal: null }, null)]
