@@ -24,7 +24,7 @@ export function isAsyncIterable (value: unknown): value is AsyncIterableObject {
 }
 
 /**
- * Instruments `stream` in place: its own `[Symbol.asyncIterator]` is replaced by one that
+ * Instruments `stream` in place: its iterator method is replaced by one that
  * reports every item and, exactly once, how the read ended. The object stays the client's
  * (`controller`, `tee()`, `toReadableStream()` keep working, and use the instrumented iterator).
  *
@@ -33,7 +33,12 @@ export function isAsyncIterable (value: unknown): value is AsyncIterableObject {
  * is closed, which must not count as the caller's abort; from then on the iterator sees every end.
  */
 export function observeStream (stream: AsyncIterableObject, signal: AbortSignal | undefined, observer: StreamObserver): void {
-  const iterate = stream[Symbol.asyncIterator]
+  // Both SDKs' Stream keeps its generator in an own `iterator` property, which
+  // `[Symbol.asyncIterator]()` and OpenAI's `tee()` call: instrumenting it covers every reader.
+  const own = stream as unknown as { iterator?: unknown }
+  const key: 'iterator' | typeof Symbol.asyncIterator = typeof own.iterator === 'function' ? 'iterator' : Symbol.asyncIterator
+  const target = stream as unknown as Record<typeof key, (this: unknown) => AsyncIterator<unknown>>
+  const iterate = target[key]
   let ended = false
   const end = (how: StreamEnd) => {
     if (ended) return
@@ -51,7 +56,7 @@ export function observeStream (stream: AsyncIterableObject, signal: AbortSignal 
 
   let observed = false
   // A plain function, not an arrow: the client's iterator method reads its own `this`.
-  stream[Symbol.asyncIterator] = function (this: AsyncIterableObject) {
+  target[key] = function (this: unknown) {
     const source = iterate.call(this)
     if (observed) return source
     observed = true
