@@ -2,7 +2,7 @@ import t from 'tap'
 import OpenAI from 'openai'
 import { Stream } from 'openai/streaming'
 import { text } from './helpers/upstreams.js'
-import { mock, rig, thrown } from './helpers/setup.js'
+import { drain, mock, rig, thrown } from './helpers/setup.js'
 
 const messages = [{ role: 'user' as const, content: 'tell me a story' }]
 
@@ -45,7 +45,7 @@ t.test('without include_usage the token counts are estimated, and say so', async
   const r = await rig(t)
   const client = r.pulse.observe(r.openai())
   const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true }, mock('chunks=8'))
-  for await (const _ of stream) { /* read it all */ }
+  await drain(stream)
   await r.pulse.flush()
   const [trace] = await r.server.traces()
   t.match(trace, { status: 'success', usage_source: 'estimated', output_tokens: Math.ceil(text(8).length / 4), output_text: text(8) })
@@ -97,14 +97,14 @@ t.test('controller.abort() mid-stream, breaking out of the loop, abort before re
 
   const aborted = await client.chat.completions.create({ model: 'abort', messages, stream: true }, mock('chunks=10'))
   let n = 0
-  for await (const _ of aborted) {
-    if (++n === 3) aborted.controller.abort()
+  for await (const chunk of aborted) {
+    if (chunk.choices.length > 0 && ++n === 3) aborted.controller.abort()
   }
 
   const broken = await client.chat.completions.create({ model: 'break', messages, stream: true }, mock('chunks=10'))
   let m = 0
-  for await (const _ of broken) {
-    if (++m === 3) break
+  for await (const chunk of broken) {
+    if (chunk.choices.length > 0 && ++m === 3) break
   }
 
   const unread = await client.chat.completions.create({ model: 'unread', messages, stream: true }, mock('hang=1'))
@@ -129,13 +129,13 @@ t.test('an upstream that cuts the stream: the client\'s error is re-thrown, the 
     for await (const c of stream) seen += c.choices[0]?.delta.content ?? ''
   })
   const plain = await r.openai().chat.completions.create({ model: 'cut', messages, stream: true }, mock('chunks=10;cut=3'))
-  const ref = await thrown(t, async () => { for await (const _ of plain) { /* read */ } })
+  const ref = await thrown(t, () => drain(plain))
   t.equal(err.constructor, ref.constructor, 'same error class as without the SDK')
   t.equal(err.message, ref.message)
   t.equal(seen, text(3))
 
   const incomplete = await client.chat.completions.create({ model: 'nofinish', messages, stream: true }, mock('chunks=2;nofinish=1'))
-  for await (const _ of incomplete) { /* the client ends quietly */ }
+  await drain(incomplete) // the client ends quietly
 
   const failed = await thrown(t, () => client.chat.completions.create({ model: 'refused', messages, stream: true }, mock('status=500')))
   t.ok(failed instanceof OpenAI.InternalServerError)

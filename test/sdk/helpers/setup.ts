@@ -47,3 +47,10 @@ export async function thrown (t: Test, fn: () => Promise<unknown>): Promise<Erro
   t.fail('expected a throw')
   throw new Error('expected a throw')
 }
+
+/** Read a stream to its end; returns how many items it gave. */
+export async function drain (stream: AsyncIterable<unknown>): Promise<number> {
+  let n = 0
+  for await (const item of stream) if (item !== undefined) n++
+  return n
+}
