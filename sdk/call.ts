@@ -53,7 +53,9 @@ export function describeError (err: unknown): Json {
   const name = errorName(e)
   if (name !== undefined) out.name = name
   if (typeof e.status === 'number') out.status = e.status
-  const type = typeof nested?.type === 'string' ? nested.type : typeof e.type === 'string' ? e.type : undefined
+  // OpenAI: error.type; Anthropic: the body `{ type: 'error', error: { type } }` (or the error's own `type`).
+  const inner = isObject(nested?.error) ? nested.error : undefined
+  const type = [e.type, inner?.type, nested?.type].find((v): v is string => typeof v === 'string' && v !== '' && v !== 'error')
   if (type !== undefined) out.type = type
   if (typeof e.code === 'string' || typeof e.code === 'number') out.code = e.code
   return out
