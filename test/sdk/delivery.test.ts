@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import OpenAI from 'openai'
 import { createPulse, type DeliveryProblem, type PulseOptions } from '../../sdk/index.js'
 import { startGateway, startPulseServer, type GatewayAction } from './helpers/pulse-server.js'
@@ -7,7 +7,7 @@ import { startMockUpstream } from './helpers/upstreams.js'
 const messages = [{ role: 'user' as const, content: 'hi' }]
 
 /** A pulse server behind a gateway, an SDK instance sending to the gateway, an observed OpenAI client. */
-async function setup (t: Parameters<Parameters<typeof t.test>[1]>[0], opts: Partial<PulseOptions> = {}, decide?: (traces: Array<{ trace_id: string }>, i: number) => GatewayAction) {
+async function setup (t: Test, opts: Partial<PulseOptions> = {}, decide?: (traces: Array<{ trace_id: string }>, i: number) => GatewayAction) {
   const upstream = await startMockUpstream(t)
   const server = await startPulseServer(t)
   const gateway = await startGateway(t, server.url, decide)
