@@ -22,16 +22,19 @@ export class MongoTraces implements TracesRepository {
 
   async init () {
     // One index per filter of GET /traces, each ending in the sort key so "newest first" reads the index in order.
-    await this.col.createIndexes([
-      { key: { project_id: 1, timestamp: -1, trace_id: -1 }, name: 'project_time' },
-      { key: { project_id: 1, session_id: 1, timestamp: 1 }, name: 'project_session_time' },
-      { key: { project_id: 1, provider: 1, timestamp: -1 }, name: 'project_provider_time' },
-      { key: { project_id: 1, model_requested: 1, timestamp: -1 }, name: 'project_model_requested_time' },
-      { key: { project_id: 1, model_used: 1, timestamp: -1 }, name: 'project_model_used_time' },
-      { key: { project_id: 1, status: 1, timestamp: -1 }, name: 'project_status_time' },
+    const indexes: Array<[Record<string, 1 | -1>, string]> = [
+      [{ project_id: 1, timestamp: -1, trace_id: -1 }, 'project_time'],
+      [{ project_id: 1, session_id: 1, timestamp: 1 }, 'project_session_time'],
+      [{ project_id: 1, provider: 1, timestamp: -1 }, 'project_provider_time'],
+      [{ project_id: 1, model_requested: 1, timestamp: -1 }, 'project_model_requested_time'],
+      [{ project_id: 1, model_used: 1, timestamp: -1 }, 'project_model_used_time'],
+      [{ project_id: 1, status: 1, timestamp: -1 }, 'project_status_time'],
       // The retention sweep runs across projects.
-      { key: { timestamp: 1 }, name: 'time' }
-    ])
+      [{ timestamp: 1 }, 'time']
+    ]
+    // One createIndex per index: FerretDB 1.x drops the connection when a multi-index
+    // createIndexes names indexes that already exist (every start after the first).
+    for (const [key, name] of indexes) await this.col.createIndex(key, { name })
   }
 
   async close () {}

@@ -1,0 +1,39 @@
+import t from 'tap'
+import { capBody, capString, isSecretKey, redact, redactHeaders, REDACTED } from '../../lib/redact.js'
+
+t.test('secret-looking keys', async (t) => {
+  for (const k of ['authorization', 'Authorization', 'x-api-key', 'api_key', 'apiKey', 'OPENAI_API_KEY', 'cookie', 'Set-Cookie', 'password',
+    'client_secret', 'access_token', 'refresh_token', 'token', 'x-admin-key', 'private_key', 'proxy-authorization']) {
+    t.ok(isSecretKey(k), k)
+  }
+  for (const k of ['max_tokens', 'input_tokens', 'prompt_tokens', 'model', 'content', 'messages', 'max_token', 'session_id', 'key_id']) {
+    t.notOk(isSecretKey(k), k)
+  }
+})
+
+t.test('redact: deep, copies, masks credentials inside strings', async (t) => {
+  const input = { a: { Authorization: 'Bearer abc', list: [{ password: 'p' }, 'use sk-ant-api03-AAAAAAAAAAAAAAAAAAAA now'] }, n: 1, empty: '' }
+  const out = redact(input)
+  t.same(out, { a: { Authorization: REDACTED, list: [{ password: REDACTED }, `use ${REDACTED} now`] }, n: 1, empty: '' })
+  t.equal(input.a.Authorization, 'Bearer abc', 'the input is not modified')
+  t.equal(redact('Authorization: Bearer eyJhbGciOi.eyJzdWIiOiIx.c2lnbmF0dXJl'), `Authorization: ${REDACTED}`)
+  t.equal(redact('plain text'), 'plain text')
+})
+
+t.test('redactHeaders', async (t) => {
+  t.same(redactHeaders({ authorization: 'Bearer x', 'content-type': 'application/json', cookie: 'a=b', 'x-list': ['ok', 'pulse_sk_abcdefghijkl'], gone: undefined }),
+    { authorization: REDACTED, 'content-type': 'application/json', cookie: REDACTED, 'x-list': ['ok', REDACTED] })
+})
+
+t.test('capBody / capString', async (t) => {
+  const small = { a: 1 }
+  t.equal(capBody(small, 1024), small)
+  const big = { s: 'ü'.repeat(1000) }
+  const capped = capBody(big, 1024)
+  t.equal(capped._pulse_truncated, true)
+  t.equal(capped.original_bytes, Buffer.byteLength(JSON.stringify(big)))
+  t.ok(Buffer.byteLength(capped.preview as string) <= 1024)
+  t.notMatch(capped.preview as string, /\uFFFD/, 'no broken character at the cut')
+  t.equal(capString('abc', 100), 'abc')
+  t.match(capString('x'.repeat(500), 100), /^x+…\[truncated by pulse-proxy: 500 bytes\]$/)
+})
