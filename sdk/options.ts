@@ -30,7 +30,7 @@ export const PulseSdkOptions = Type.Object({
   handleSignals: Type.Union([
     Type.Boolean(),
     Type.Array(Type.String({ pattern: '^SIG[A-Z0-9]+$' }), { minItems: 1 })
-  ], { default: false, description: 'true (SIGINT, SIGTERM) or a list: on the signal, shut down (flush), then re-raise it' })
+  ], { default: false, description: 'true (SIGINT, SIGTERM) or a list: on the signal, shut down (flush), then send the signal again. Leave off when the app handles signals itself' })
 }, { additionalProperties: false })
 
 export type PulseSdkData = Static<typeof PulseSdkOptions>

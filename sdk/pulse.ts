@@ -165,8 +165,10 @@ export class Pulse implements TraceSink {
   private handleSignal (signal: string): void {
     const handler = () => {
       this.shutdown({ timeout: this.options.timeout }).finally(() => {
-        // Ours was the only listener: do what the signal would have done without us.
-        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal)
+        // Our listener is gone (once): the signal, sent again, does what it would have done
+        // without us. Not "only when no one else listens": libraries like signal-exit also defer
+        // to other listeners, and both deferring would leave the process running.
+        process.kill(process.pid, signal)
       })
     }
     process.once(signal, handler)
