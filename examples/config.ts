@@ -10,6 +10,8 @@ export interface ServerConfig {
   host: string
   mongodbUrl?: string
   adminKey?: string
+  /** PULSE_TRACE_RETENTION_DAYS: delete traces older than this; unset keeps them. */
+  traceRetentionDays?: number
   production: boolean
   generated: Record<string, string>
 }
@@ -28,11 +30,18 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ServerConfig 
   const port = Number(env.PORT ?? 3000)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got "${env.PORT}"`)
 
+  const retention = env.PULSE_TRACE_RETENTION_DAYS
+  const traceRetentionDays = retention === undefined || retention === '' ? undefined : Number(retention)
+  if (traceRetentionDays !== undefined && (!Number.isInteger(traceRetentionDays) || traceRetentionDays < 1)) {
+    throw new Error(`PULSE_TRACE_RETENTION_DAYS must be a whole number of days ≥ 1, got "${retention}"`)
+  }
+
   return {
     port,
     host: env.HOST ?? '127.0.0.1',
     mongodbUrl: env.MONGODB_URL || undefined,
     adminKey: secret('PULSE_ADMIN_KEY'),
+    traceRetentionDays,
     production,
     generated
   }

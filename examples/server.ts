@@ -11,7 +11,8 @@ const app = Fastify({
 
 await app.register(pulseProxy, {
   store: config.mongodbUrl ? mongoStore({ url: config.mongodbUrl }) : memoryStore(),
-  adminKey: config.adminKey
+  adminKey: config.adminKey,
+  traces: { traceRetentionDays: config.traceRetentionDays }
 })
 
 for (const [name, value] of Object.entries(config.generated)) {
