@@ -18,7 +18,8 @@ const DAYS = 30
 const BASE = Date.UTC(2025, 0, 1)
 const SIZES = [10_000, 100_000, 1_000_000]
 const COMBOS: Array<[string, string]> = [['openai', 'gpt-4o'], ['openai', 'gpt-4o-mini'], ['anthropic', 'claude-3-5-sonnet'], ['anthropic', 'claude-3-5-haiku'], ['openrouter', 'meta-llama/llama-3.1-70b'], ['puter', 'gpt-4o']]
-const RUNS = 30
+const RUNS = 60
+const WARMUP = 20
 
 async function seed (app: Awaited<ReturnType<typeof Fastify>>, projectId: string, n: number) {
   const r = rng(n)
@@ -62,13 +63,13 @@ async function measure (ctx: BenchContext, label: string, makeStore: () => Pulse
       const headers = { authorization: `Bearer ${apiKey}` }
       const times: number[] = []
       let requests = 0
-      for (let i = 0; i < RUNS + 5; i++) {
+      for (let i = 0; i < RUNS + WARMUP; i++) {
         const started = performance.now()
         const res = await app.inject({ url, headers })
         const ms = performance.now() - started
         if (res.statusCode !== 200) throw new Error(`analytics answered ${res.statusCode}: ${res.body}`)
         requests = (res.json().data.costOverTime as Array<{ requests: number }>).reduce((s, b) => s + b.requests, 0)
-        if (i >= 5) times.push(ms)
+        if (i >= WARMUP) times.push(ms)
       }
       if (requests !== n) throw new Error(`analytics counted ${requests} requests, expected ${n}`)
       const rollups = (await app.pulse.analytics.rollups.range(projectId, new Date(BASE), new Date(BASE + DAYS * DAY))).length
@@ -109,7 +110,7 @@ export const analyticsBench: BenchModule = {
     })
     const markdown = [
       `\`GET /v1/analytics\` over ${DAYS} days, \`group_by=day\`, through \`app.inject\` (the full route: auth, validation, envelope),`,
-      `median of ${RUNS} calls after 5 warm-ups. Traces are spread evenly over the ${DAYS} days across ${COMBOS.length} provider/model pairs,`,
+      `median of ${RUNS} calls after ${WARMUP} warm-ups. Traces are spread evenly over the ${DAYS} days across ${COMBOS.length} provider/model pairs,`,
       'with long-tailed latencies. Seeding: the real rollup path — `rollupDeltas()` over trace records, then `rollups.apply()`, which is',
       'what ingest runs after storing a batch — in time-ordered chunks of 10 000, without storing the raw traces (analytics never reads them).',
       'Each run checks that the answer counts exactly N requests.',
@@ -118,8 +119,10 @@ export const analyticsBench: BenchModule = {
       '| --- | --- | --- | --- | --- | --- | --- |',
       ...rows,
       '',
-      'The query reads one document per (hour, provider, model) in range, so its cost follows hours × pairs, not traces;',
-      'at 10k a few hour/pair cells are still empty, hence slightly fewer rollups.'
+      'The query reads one counts document per (hour, provider, model) in range and one latency histogram per day, so its cost',
+      'follows hours × pairs and days × histogram buckets (≤ ~500), not traces. On FerretDB the figures are dominated by the',
+      'server scanning and decoding documents (it does not push range filters down to its indexes), and the shared server was',
+      'also serving other test runs: read them as an upper bound, not as MongoDB figures.'
     ].join('\n')
     return { title: 'Analytics query time vs stored traces', markdown, checks }
   }

@@ -22,6 +22,8 @@ export interface ServerConfig {
   mockProvider: boolean
   /** `providers`: openai always, plus mock, plus every PULSE_PROVIDER_<NAME>_BASE_URL. */
   providers: Record<string, { baseUrl?: string }>
+  /** PULSE_TRACE_RETENTION_DAYS: delete traces older than this; unset keeps them. */
+  traceRetentionDays?: number
   production: boolean
   generated: Record<string, string>
 }
@@ -65,6 +67,12 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ServerConfig 
   }
 
   const mockProvider = env.PULSE_MOCK_PROVIDER === '1' || env.PULSE_MOCK_PROVIDER === 'true'
+  const retention = env.PULSE_TRACE_RETENTION_DAYS
+  const traceRetentionDays = retention === undefined || retention === '' ? undefined : Number(retention)
+  if (traceRetentionDays !== undefined && (!Number.isInteger(traceRetentionDays) || traceRetentionDays < 1)) {
+    throw new Error(`PULSE_TRACE_RETENTION_DAYS must be a whole number of days ≥ 1, got "${retention}"`)
+  }
+
   return {
     mockProvider,
     providers: providersFromEnv(env, mockProvider),
@@ -77,6 +85,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ServerConfig 
     ...(jwtSet === 3 ? { jwt: jwtVars as { jwksUrl: string, issuer: string, audience: string } } : {}),
     devAuth: env.PULSE_DEV_AUTH === '1' || env.PULSE_DEV_AUTH === 'true',
     sessionOrigins: (env.PULSE_SESSION_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    traceRetentionDays,
     production,
     generated
   }

@@ -19,7 +19,8 @@ await app.register(pulseProxy, {
     session: { allowedOrigins: config.sessionOrigins }
   },
   // PULSE_MOCK_PROVIDER=1 adds `mock` (pulse-proxy refuses it in production).
-  providers: config.providers
+  providers: config.providers,
+  traces: { traceRetentionDays: config.traceRetentionDays }
 })
 
 for (const [name, value] of Object.entries(config.generated)) {

@@ -48,19 +48,21 @@ interface Waiter { resolve: () => void, reject: (err: unknown) => void }
  */
 export class MongoRollups implements RollupsRepository {
   private readonly col: Collection<RollupDoc>
-  private readonly lat: Collection<LatencyDoc>
+  private readonly lat: Record<LatencyPeriod, Collection<LatencyDoc>>
   private pending = new Map<string, Pending>()
   private waiters: Waiter[] = []
   private writing: Promise<void> | undefined
 
   constructor (db: Db) {
     this.col = db.collection('pulse_rollups')
-    this.lat = db.collection('pulse_rollups_latency')
+    // A collection per period: on servers that scan rather than use the index (FerretDB), a
+    // day query then never reads the hour histograms, which outnumber the days 24 to 1.
+    this.lat = { hour: db.collection('pulse_rollups_latency_hour'), day: db.collection('pulse_rollups_latency_day') }
   }
 
   async init () {
     await this.col.createIndex({ projectId: 1, hour: 1 }, { name: 'project_hour' })
-    await this.lat.createIndex({ projectId: 1, period: 1, start: 1 }, { name: 'project_period_start' })
+    for (const col of Object.values(this.lat)) await col.createIndex({ projectId: 1, start: 1 }, { name: 'project_start' })
   }
 
   async close () { await this.writing }
@@ -95,7 +97,9 @@ export class MongoRollups implements RollupsRepository {
           const entries = [...batch.values()]
           // One after the other: FerretDB (SQLite) stalls on two concurrent bulk upserts.
           await this.write(this.col, entries.flatMap((e) => e.kind === 'counts' ? [upsertCounts(rollupId(e.d), e.d)] : []))
-          await this.write(this.lat, entries.flatMap((e) => e.kind === 'latency' ? [upsertLatency(latencyId(e.d), e.d)] : []))
+          for (const period of ['hour', 'day'] as const) {
+            await this.write(this.lat[period], entries.flatMap((e) => e.kind === 'latency' && e.d.period === period ? [upsertLatency(latencyId(e.d), e.d)] : []))
+          }
           for (const w of waiters) w.resolve()
         } catch (err) {
           for (const w of waiters) w.reject(err)
@@ -132,7 +136,7 @@ export class MongoRollups implements RollupsRepository {
   }
 
   async latency (projectId: string, period: LatencyPeriod, from: Date, to: Date): Promise<Histogram[]> {
-    const docs = await this.lat.find({ projectId, period, start: { $gte: from, $lt: to } }, { projection: { hist: 1 } }).toArray()
+    const docs = await this.lat[period].find({ projectId, start: { $gte: from, $lt: to } }, { projection: { hist: 1 } }).toArray()
     return docs.map((d) => d.hist ?? {})
   }
 }
