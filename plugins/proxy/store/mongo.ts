@@ -13,6 +13,10 @@ interface UnpricedDoc {
 
 export class MongoUnpriced implements UnpricedRepository {
   private readonly col: Collection<UnpricedDoc>
+  // Writes from this process go one at a time: FerretDB 1.x applies concurrent `$inc`s to one
+  // document non-atomically (MongoDB does not need this; sightings are rare, so it costs nothing).
+  private tail: Promise<unknown> = Promise.resolve()
+
   constructor (db: Db) { this.col = db.collection('pulse_unpriced_models') }
 
   async init () {
@@ -22,7 +26,13 @@ export class MongoUnpriced implements UnpricedRepository {
 
   async close () {}
 
-  async record ({ projectId, provider, model, at }: UnpricedSighting) {
+  record (sighting: UnpricedSighting): Promise<void> {
+    const write = this.tail.then(() => this.write(sighting))
+    this.tail = write.catch(() => {})
+    return write
+  }
+
+  private async write ({ projectId, provider, model, at }: UnpricedSighting) {
     const upsert = async () => await this.col.updateOne(
       { projectId, provider, model },
       { $inc: { count: 1 }, $max: { lastSeen: at }, $min: { firstSeen: at } },
