@@ -5,6 +5,8 @@ import {
   type LatencyPeriod, type LatencyRecord, type RollupBatch, type RollupRecord, type RollupsRepository
 } from './store.js'
 
+const MAX_UPDATES_PER_COMMAND = 50
+
 type RollupDoc = RollupRecord & { _id: string }
 type LatencyDoc = LatencyRecord & { _id: string }
 type Pending = { kind: 'counts', d: RollupRecord } | { kind: 'latency', d: LatencyRecord }
@@ -111,6 +113,14 @@ export class MongoRollups implements RollupsRepository {
   }
 
   private async write<T extends { _id: string }> (col: Collection<T>, ops: AnyBulkWriteOperation<T>[]) {
+    // At most 50 updates a command: FerretDB 1.x can hang on an update command of 100 or more
+    // statements that match existing documents. On MongoDB this only splits round trips.
+    for (let i = 0; i < ops.length; i += MAX_UPDATES_PER_COMMAND) {
+      await this.writeChunk(col, ops.slice(i, i + MAX_UPDATES_PER_COMMAND))
+    }
+  }
+
+  private async writeChunk<T extends { _id: string }> (col: Collection<T>, ops: AnyBulkWriteOperation<T>[]) {
     let pending = ops
     // On MongoDB, two instances' upserts racing to create the same rollup: one may fail with a
     // duplicate key; by then the document exists, so the retry is a plain $inc.
