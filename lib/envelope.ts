@@ -58,7 +58,13 @@ export function toEnvelope (err: unknown, correlationId: string): EnvelopeReply 
   let info: ErrorInfo = {}
   let expected = true
 
-  if (isPulseError(err)) {
+  if (isPulseError(err) && err.statusCode === 500) {
+    // A 500 is our fault: its code is stable and safe, its message may describe internals
+    // (key ids, configuration), so it stays in the log.
+    code = err.code
+    info = { ...err.pulse, details: undefined }
+    expected = false
+  } else if (isPulseError(err)) {
     ({ code, statusCode, message } = err)
     info = err.pulse ?? {}
   } else if (e?.validation) {

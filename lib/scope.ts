@@ -65,6 +65,8 @@ export function installScope (scope: FastifyInstance, opts: ScopeOptions) {
     reply.header(REQUEST_ID_HEADER, id)
   })
 
+  // Every pulse body is JSON: anything else is a 415, not a confusing 400 from the text parser.
+  scope.removeContentTypeParser('text/plain')
   scope.setValidatorCompiler(opts.validatorCompiler)
   scope.setErrorHandler((err, request, reply) => sendEnvelopeError(err, request, reply))
 }

@@ -23,6 +23,7 @@ export type PulseAuthOptions = AuthOptionsInput & {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip']
 
 export function bearerToken (request: FastifyRequest): string | undefined {
   const header = request.headers.authorization
@@ -106,8 +107,15 @@ const pulseAuthPlugin: FastifyPluginAsync<PulseAuthOptions> = async (app, raw) =
   }
   app.pulse.auth = auth
 
-  const strategies: Array<{ name: string, strategy: AuthStrategy }> = []
-  app.pulse.addAuthStrategy = (name, strategy) => { strategies.push({ name, strategy }) }
+  // Credentials the client names explicitly (headers) are tried before ambient ones (the cookie a
+  // browser attaches on its own), so an explicit key is never overridden, or CSRF-checked, by a cookie.
+  const explicit: Array<{ name: string, strategy: AuthStrategy }> = []
+  const ambient: Array<{ name: string, strategy: AuthStrategy }> = []
+  let strategies: Array<{ name: string, strategy: AuthStrategy }> = []
+  app.pulse.addAuthStrategy = (name, strategy, opts) => {
+    (opts?.ambient === true ? ambient : explicit).push({ name, strategy })
+    strategies = [...explicit, ...ambient]
+  }
 
   app.pulse.addAuthStrategy('api_key', async (request) => {
     const token = bearerToken(request)
@@ -144,7 +152,7 @@ const pulseAuthPlugin: FastifyPluginAsync<PulseAuthOptions> = async (app, raw) =
     if (session.userId !== undefined) principal.userId = session.userId
     if (session.keyId !== undefined) principal.keyId = session.keyId
     return principal
-  })
+  }, { ambient: true })
 
   if (options.devAuth) {
     const header = options.devHeader
@@ -154,6 +162,8 @@ const pulseAuthPlugin: FastifyPluginAsync<PulseAuthOptions> = async (app, raw) =
       if (projectId === undefined) return undefined
       // The socket's address, never X-Forwarded-For or request.ip (which trustProxy may take from a header).
       if (typeof projectId !== 'string' || !isLoopback(request.socket.remoteAddress)) return null
+      // A loopback peer that forwards for someone else (a reverse proxy on this machine) is not local.
+      if (FORWARDING_HEADERS.some((h) => request.headers[h] !== undefined)) return null
       if (!await service.projectExists(projectId)) return null
       return { projectId, via: 'dev' }
     })

@@ -37,7 +37,11 @@ declare module '../core/types.js' {
     authenticate: onRequestAsyncHookHandler
     /** onRequest hook: requires the operator's `x-admin-key`. */
     authenticateAdmin: onRequestAsyncHookHandler
-    /** Strategies run in the order added: api_key, jwt (when configured), session, dev (when enabled), then yours. */
-    addAuthStrategy(name: string, strategy: AuthStrategy): void
+    /**
+     * Strategies run in the order added — api_key, jwt (when configured), dev (when enabled), then
+     * yours — except `ambient` ones (credentials the browser sends by itself: the session cookie),
+     * which run after every explicit one.
+     */
+    addAuthStrategy(name: string, strategy: AuthStrategy, opts?: { ambient?: boolean }): void
   }
 }

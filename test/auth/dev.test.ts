@@ -27,6 +27,10 @@ t.test('devAuth: the header names the project, from loopback only', async (t) =>
   t.equal(remote.json().error.code, 'PULSE_UNAUTHORIZED')
   t.equal((await me('10.1.2.3', { 'x-forwarded-for': '127.0.0.1' })).statusCode, 401,
     'a forged X-Forwarded-For does not make a remote caller loopback, even with trustProxy')
+  for (const forwarding of ['x-forwarded-for', 'forwarded', 'x-real-ip']) {
+    t.equal((await me('127.0.0.1', { [forwarding]: '203.0.113.9' })).statusCode, 401,
+      `a loopback peer forwarding for someone else (${forwarding}: a reverse proxy on this machine) is refused`)
+  }
   t.equal((await app.inject({ url: '/v1/me', headers: { 'x-pulse-project': 'no-such-project' } })).statusCode, 401, 'unknown project')
 })
 

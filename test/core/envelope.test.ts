@@ -1,4 +1,5 @@
 import t, { type Test } from 'tap'
+import { UnknownKeyError } from '../../lib/crypto.js'
 import { registerRoutes } from '../../plugins/core/register-routes.js'
 import { ADMIN_KEY, build } from '../helpers/app.js'
 
@@ -54,6 +55,31 @@ t.test('unsupported media type: 415 envelope', async (t) => {
   })
   t.equal(res.statusCode, 415)
   assertEnvelope(t, res.json(), 'PULSE_UNSUPPORTED_MEDIA_TYPE')
+})
+
+t.test('text/plain on a JSON route: 415, not a validation error', async (t) => {
+  const { app } = await build(t)
+  const res = await app.inject({
+    method: 'POST', url: '/v1/projects', headers: { ...admin, 'content-type': 'text/plain' }, payload: 'name=x'
+  })
+  t.equal(res.statusCode, 415)
+  assertEnvelope(t, res.json(), 'PULSE_UNSUPPORTED_MEDIA_TYPE')
+})
+
+t.test('a coded 500 keeps its code but not its message', async (t) => {
+  const { app, logs } = await build(t, {}, {
+    after: (host) => registerRoutes(host, async (scope) => {
+      scope.get('/coded-boom', { config: { auth: 'none' } }, async () => {
+        throw new UnknownKeyError('3f2a9c1b7e6d')
+      })
+    })
+  })
+  const res = await app.inject({ url: '/v1/coded-boom' })
+  t.equal(res.statusCode, 500)
+  assertEnvelope(t, res.json(), 'PULSE_VAULT_UNKNOWN_KEY')
+  t.equal(res.json().error.message, 'Internal server error')
+  t.notMatch(res.body, /3f2a9c1b7e6d/, 'the key id stays out of the response')
+  t.match(logs.text, /3f2a9c1b7e6d/, 'and goes to the log')
 })
 
 t.test('malformed JSON: 400 envelope', async (t) => {
