@@ -62,11 +62,14 @@ t.test('SIGTERM lets an in-flight request finish, then exits 0', async (t) => {
   socket.write(`POST /v1/projects HTTP/1.1\r\nHost: ${base.host}\r\nContent-Type: application/json\r\n` +
     `x-admin-key: an-admin-key-for-the-shutdown-test\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n` +
     body.slice(0, 10))
-  // The server has the request's head once it answers nothing yet but holds the socket: signal,
-  // and finish the body only after it says it is shutting down, so the request is in flight.
-  await new Promise((resolve) => setTimeout(resolve, 100))
+  // Signal once the server has logged the request's arrival, and finish the body only after it
+  // says it is shutting down: the request is in flight across the shutdown.
+  const waitFor = async (pattern: RegExp) => {
+    for (let i = 0; i < 400 && !pattern.test(server.output()); i++) await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  await waitFor(/"url":"\/v1\/projects".*"msg":"incoming request"/)
   server.child.kill('SIGTERM')
-  for (let i = 0; i < 200 && !/shutting down/.test(server.output()); i++) await new Promise((resolve) => setTimeout(resolve, 25))
+  await waitFor(/shutting down/)
   t.match(server.output(), /shutting down/, 'the server began shutting down with the request half sent')
   socket.end(body.slice(10))
   await once(socket, 'close')
