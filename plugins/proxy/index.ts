@@ -57,7 +57,7 @@ const pulseProviderProxyPlugin: FastifyPluginAsync<PulseProviderProxyOptions> = 
   const base = createCallUpstream(agent)
   const callUpstream = wrap === undefined ? base : wrap(base)
 
-  const unpriced = await app.pulse.store.repository('unpricedModels', unpricedRepository)
+  const unpriced = await app.pulse.store.repository('unpricedModels', unpricedRepository(options.maxUnpricedModels))
   const service = createProxyService({
     registry,
     pricing: createPricing(options.pricing),

@@ -3,9 +3,12 @@ import { MemoryUnpriced } from './memory.js'
 import { MongoUnpriced } from './mongo.js'
 import type { UnpricedRepository } from './store.js'
 
-export const unpricedRepository: RepositoryFactories<UnpricedRepository> = {
-  memory: () => new MemoryUnpriced(),
-  mongo: (db) => new MongoUnpriced(db)
+/** `maxPerProject`: distinct models remembered per project (model names come from callers). */
+export function unpricedRepository (maxPerProject: number): RepositoryFactories<UnpricedRepository> {
+  return {
+    memory: () => new MemoryUnpriced(maxPerProject),
+    mongo: (db) => new MongoUnpriced(db, maxPerProject)
+  }
 }
 
 export * from './store.js'

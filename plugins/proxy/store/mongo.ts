@@ -17,7 +17,12 @@ export class MongoUnpriced implements UnpricedRepository {
   // document non-atomically (MongoDB does not need this; sightings are rare, so it costs nothing).
   private tail: Promise<unknown> = Promise.resolve()
 
-  constructor (db: Db) { this.col = db.collection('pulse_unpriced_models') }
+  private readonly maxPerProject: number
+
+  constructor (db: Db, maxPerProject = 1000) {
+    this.col = db.collection('pulse_unpriced_models')
+    this.maxPerProject = maxPerProject
+  }
 
   async init () {
     await this.col.createIndex({ projectId: 1, provider: 1, model: 1 }, { unique: true, name: 'unpriced_model_unique' })
@@ -33,17 +38,19 @@ export class MongoUnpriced implements UnpricedRepository {
   }
 
   private async write ({ projectId, provider, model, at }: UnpricedSighting) {
-    const upsert = async () => await this.col.updateOne(
+    const seen = await this.col.updateOne(
       { projectId, provider, model },
-      { $inc: { count: 1 }, $max: { lastSeen: at }, $min: { firstSeen: at } },
-      { upsert: true }
+      { $inc: { count: 1 }, $max: { lastSeen: at }, $min: { firstSeen: at } }
     )
+    if (seen.matchedCount > 0) return
+    // A new model: bound what one project can make us remember.
+    if (await this.col.countDocuments({ projectId }) >= this.maxPerProject) return
     try {
-      await upsert()
+      await this.col.insertOne({ projectId, provider, model, count: 1, firstSeen: at, lastSeen: at })
     } catch (err) {
-      // Two first sightings raced on the unique index: the loser's retry updates the winner's entry.
+      // Another instance saw it first: count this sighting on its entry.
       if (!isDuplicateKeyError(err)) throw err
-      await upsert()
+      await this.col.updateOne({ projectId, provider, model }, { $inc: { count: 1 }, $max: { lastSeen: at }, $min: { firstSeen: at } })
     }
   }
 
