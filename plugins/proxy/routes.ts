@@ -154,6 +154,10 @@ export function proxyRoutes (deps: ProxyRoutesDeps) {
             startedAt: startedAt(res)
           })
           service.observeOverhead(result.overheadMs)
+          // The answer is another origin's content served under ours, beside the session cookie's
+          // path: never let a browser sniff it into a script or run it as a page.
+          res.header('x-content-type-options', 'nosniff')
+          res.header('content-security-policy', "sandbox; default-src 'none'")
           return reply(res, result)
         }
       })

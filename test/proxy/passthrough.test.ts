@@ -51,6 +51,8 @@ t.test('forwards method, path, query and body to the configured origin only, wit
   t.equal(res.headers['x-origin'], 'good')
   t.notOk(res.headers['set-cookie'], 'origin cookies are not passed to the caller')
   t.ok(res.headers['x-pulse-overhead-ms'] !== undefined)
+  t.equal(res.headers['x-content-type-options'], 'nosniff', 'the origin\'s content is never sniffed into a script')
+  t.match(res.headers['content-security-policy'], /^sandbox/, 'nor run as a page of ours')
   const seen = good.seen.at(-1)
   t.equal(seen?.method, 'POST')
   t.equal(seen?.body, '{"a":1}', 'body bytes unchanged')
