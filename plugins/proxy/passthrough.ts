@@ -6,11 +6,10 @@ import type { PassthroughOrigin } from './options.js'
 import type { HeaderBag } from './providers/types.js'
 import { classifyTransportError, errorDetail, readBody } from './upstream.js'
 import createError from '@fastify/error'
+import { isLoopbackUrl } from '../../lib/net.js'
 
 export const OriginSecretMissingError = createError<[string, string]>('PULSE_ORIGIN_SECRET_MISSING',
   'Passthrough origin "%s" needs the project secret "%s", which is not set', 400)
-
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
 
 /** Checked at registration: why an origin URL is refused, or undefined. */
 export function originProblem (value: string): string | undefined {
@@ -22,7 +21,7 @@ export function originProblem (value: string): string | undefined {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must be an http(s) URL'
   // Seed 004: plain http only to a loopback host; anything else must be https.
-  if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname)) return 'must use https:// (http:// only for a loopback host)'
+  if (url.protocol === 'http:' && !isLoopbackUrl(url)) return 'must use https:// (http:// only for a loopback host)'
   if (url.username !== '' || url.password !== '') return 'must not carry credentials'
   if (url.search !== '' || url.hash !== '') return 'must not have a query or fragment'
   return undefined

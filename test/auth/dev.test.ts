@@ -1,5 +1,5 @@
 import t from 'tap'
-import { isLoopback } from '../../plugins/auth/net.js'
+import { isLoopback } from '../../lib/net.js'
 import { createProject } from '../helpers/app.js'
 import { buildAuth } from '../helpers/auth.js'
 

@@ -8,6 +8,7 @@ import type { ProviderConfig, ProvidersOptions } from './options.js'
 import { puterProvider } from './puter.js'
 import { routeModel, type Route, type RoutingTable } from './routing.js'
 import type { Operation, ProviderAdapter, WireFormat } from './types.js'
+import { isLoopbackUrl } from '../../../lib/net.js'
 
 export const BUILT_IN_PROVIDERS = ['openai', 'anthropic', 'openrouter', 'puter', 'mock'] as const
 
@@ -53,8 +54,6 @@ export function providerSecretName (provider: string): string {
   return `provider.${provider}`
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', '[::1]', 'localhost'])
-
 function checkBaseUrl (option: string, value: string, production: boolean): void {
   let url: URL
   try {
@@ -66,7 +65,7 @@ function checkBaseUrl (option: string, value: string, production: boolean): void
   if (url.username !== '' || url.password !== '') throw new ProviderConfigError(option, 'must not carry credentials (keys come from the vault)')
   if (url.search !== '' || url.hash !== '') throw new ProviderConfigError(option, 'must not have a query or fragment')
   // Provider keys travel in headers: in production, only loopback may be reached without TLS.
-  if (production && url.protocol === 'http:' && !LOOPBACK.has(url.hostname)) {
+  if (production && url.protocol === 'http:' && !isLoopbackUrl(url)) {
     throw new ProviderConfigError(option, 'must use https in production (http only for loopback hosts)')
   }
 }

@@ -8,8 +8,9 @@ export function isLoopback (address: string | undefined): boolean {
   return address === '::1'
 }
 
-export function isLoopbackUrl (url: string): boolean {
-  const { hostname } = new URL(url)
+/** True when the URL's host is this machine: `localhost`, 127.0.0.0/8 or ::1. */
+export function isLoopbackUrl (url: string | URL): boolean {
+  const { hostname } = typeof url === 'string' ? new URL(url) : url
   const host = hostname.replace(/^\[|\]$/g, '')
   return host === 'localhost' || isLoopback(host)
 }
