@@ -49,10 +49,8 @@ export interface ProviderRegistry {
   includeUsage: IncludeUsageMemory
 }
 
-/** The vault secret that holds a project's key for a provider. */
-export function providerSecretName (provider: string): string {
-  return `provider.${provider}`
-}
+// The vault owns the naming of provider keys (`provider.<name>`).
+export { providerSecretName } from '../../vault/service.js'
 
 function checkBaseUrl (option: string, value: string, production: boolean): void {
   let url: URL
