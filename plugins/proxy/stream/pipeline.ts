@@ -122,7 +122,8 @@ type Item = ReturnType<SseParser['push']>[number]
 
 export class SsePipeline implements StreamPipeline {
   readonly clientFormat: WireFormat
-  private readonly parser = new SseParser()
+  // Created on first need: most streams never leave byte mode (and a parser holds a TextDecoder).
+  private sse: SseParser | undefined
   private readonly machine: StreamMachine
   private readonly provider: string
   private readonly requestId: string | undefined
@@ -160,10 +161,10 @@ export class SsePipeline implements StreamPipeline {
       this.bytesMode = false
       const pending = this.pending
       this.pending = undefined
-      if (buf === undefined && pending !== undefined) this.parser.push(pending)
-      return this.run(this.parser.push(buf ?? chunk))
+      if (buf === undefined && pending !== undefined) this.parser().push(pending)
+      return this.run(this.parser().push(buf ?? chunk))
     }
-    return this.run(this.parser.push(chunk))
+    return this.run(this.parser().push(chunk))
   }
 
   end (): StreamStep {
@@ -174,10 +175,10 @@ export class SsePipeline implements StreamPipeline {
       const pending = this.pending
       this.pending = undefined
       this.bytesMode = false
-      before = this.run(this.parser.push(pending))
+      before = this.run(this.parser().push(pending))
       if (this.finished) return before
     }
-    const { items, partial } = this.parser.end()
+    const { items, partial } = this.parser().end()
     let step = this.run(items)
     if (before !== undefined) step = { ...step, out: concatOut(before.out, step.out), firstToken: before.firstToken === true || step.firstToken === true }
     if (this.finished) return step
@@ -194,6 +195,11 @@ export class SsePipeline implements StreamPipeline {
     const s: StreamSummary = { complete: this.complete, outputText: this.text, ...this.machine.state() }
     if (this.fault !== undefined) s.fault = this.fault
     return s
+  }
+
+  private parser (): SseParser {
+    this.sse ??= new SseParser()
+    return this.sse
   }
 
   private stop (fault: StreamFault): string {
@@ -221,7 +227,7 @@ export class SsePipeline implements StreamPipeline {
         step = this.item({ type: 'event', data: buf.toString('utf8', pos + DATA_PREFIX.length, blank) }, out, state, buf, pos, end)
       } else {
         // Any other event (comments, several fields): the general parser, which is at an event boundary.
-        for (const item of this.parser.push(buf.toString('utf8', pos, end))) {
+        for (const item of this.parser().push(buf.toString('utf8', pos, end))) {
           step = this.item(item, out, state)
           if (step !== undefined) break
         }
