@@ -11,6 +11,8 @@ export interface FailureGuard {
   failed(request: FastifyRequest): Promise<void>
 }
 
+const MAX_TRACKED = 10_000
+
 const open: FailureGuard = { async check () {}, async failed () {} }
 
 function lockedOut (retryAfterSec: number) {
@@ -41,12 +43,33 @@ export async function createFailureGuard (app: FastifyInstance, options: RateLim
   })
   const limit = limiter!
 
+  // Only an IP that failed within the last window can be locked out: every other request skips
+  // the counter store. Bounded: when full, it is cleared and every request is checked for one
+  // window (by then each failure it held has expired).
+  const lastFailure = new Map<string, number>()
+  let checkAllUntil = 0
+
   return {
     async check (request) {
+      const t = Date.now()
+      if (t >= checkAllUntil) {
+        const at = lastFailure.get(request.ip)
+        if (at === undefined) return
+        if (t - at > options.timeWindow) {
+          lastFailure.delete(request.ip)
+          return
+        }
+      }
       const state = await limit(request, { increment: false })
       if (!state.isAllowed && state.remaining === 0 && state.ttl > 0) throw lockedOut(state.ttlInSeconds)
     },
     async failed (request) {
+      const t = Date.now()
+      if (lastFailure.size >= MAX_TRACKED && !lastFailure.has(request.ip)) {
+        lastFailure.clear()
+        checkAllUntil = t + options.timeWindow
+      }
+      lastFailure.set(request.ip, t)
       const state = await limit(request)
       if (!state.isAllowed && state.isExceeded) throw lockedOut(state.ttlInSeconds)
     }

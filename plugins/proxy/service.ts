@@ -134,6 +134,11 @@ const SSE_HEADERS = {
   'x-accel-buffering': 'no'
 }
 
+/** undici's body (a Node Readable): consumed by events, which costs less than an async iterator. */
+function isNodeReadable (body: UpstreamResponse['body']): body is UpstreamResponse['body'] & Readable {
+  return body instanceof Readable
+}
+
 function embeddingsSummary (body: JsonObject): JsonObject {
   // Vectors are large and say nothing about the call: keep their count and the usage.
   const data = arr(body.data)
@@ -450,54 +455,128 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
       ctx.trace(outcome)
     }
 
+    const upstream = res.body
+    let upstreamDone = false
     const destroyUpstream = () => {
-      try { res.body.destroy?.() } catch {}
+      if (upstreamDone) return
+      upstreamDone = true
+      try { upstream.destroy?.() } catch {}
     }
 
-    async function * relay (): AsyncGenerator<string> {
-      try {
-        for await (const chunk of res.body) {
-          const t0 = clock()
-          const step = pipeline.push(chunk)
-          if (step.firstToken === true && ttftMs === undefined) ttftMs = t0 - input.startedAt
-          ownMs += clock() - t0
-          if (step.out !== '') yield step.out
-          if (step.done) {
-            // After a malformed event the rest of the upstream answer is not worth reading.
-            if (step.fault !== undefined) destroyUpstream()
-            return
-          }
+    // An event-driven pump: each upstream chunk goes through the pipeline and is pushed to the
+    // client stream at once; when that stream's buffer is full the upstream is paused until the
+    // client reads (back-pressure), so a slow client slows the upstream read, not our memory.
+    const node = isNodeReadable(upstream) ? upstream : undefined
+    let wantMore: (() => void) | undefined
+    const body = new Readable({
+      highWaterMark: 16 * 1024,
+      read () {
+        if (node !== undefined) {
+          if (node.isPaused()) node.resume()
+        } else if (wantMore !== undefined) {
+          const resume = wantMore
+          wantMore = undefined
+          resume()
         }
-        const end = pipeline.end()
-        if (end.out !== '') yield end.out
-      } catch (err) {
-        if (input.signal.aborted) {
-          pipeline.fail(CLIENT_ABORT)
-          return
-        }
-        const kind = classifyTransportError(err)
-        const fault = kind === 'idle_timeout' ? stalledFault(provider.name, deps.idleMs) : networkFault(provider.name, errorDetail(err))
-        const out = pipeline.fail(fault)
-        destroyUpstream()
-        if (out !== '') yield out
-      } finally {
-        // Reached on a clean end, a fault, and when the client went away mid-stream (return()
-        // at a yield): a stream that neither completed nor faulted was left by its reader.
-        const s = pipeline.summary()
-        if (!s.complete && s.fault === undefined) pipeline.fail(CLIENT_ABORT)
-        destroyUpstream()
-        finish(pipeline.summary())
       }
+    })
+
+    const write = (out: string | Buffer): boolean => (out.length === 0 ? true : body.push(out))
+
+    /** The client stream ends; `clean` upstreams are left to finish on their own (keep-alive). */
+    const end = (clean: boolean) => {
+      if (closed) return
+      detach()
+      if (!clean) destroyUpstream()
+      finish(pipeline.summary())
+      body.push(null)
     }
 
-    const body = Readable.from(relay(), { objectMode: false, highWaterMark: 16 * 1024 })
-    // The generator may be parked awaiting the upstream (a stall) when the client leaves: the
-    // route aborts `input.signal`, which makes undici throw out of that await at once.
-    body.once('close', () => {
-      if (!closed && input.signal.aborted) {
+    /** Returns false when the stream is over (no more upstream chunks wanted). */
+    const onChunk = (chunk: Uint8Array): boolean => {
+      if (closed) return false
+      const t0 = clock()
+      const step = pipeline.push(chunk)
+      if (step.firstToken === true && ttftMs === undefined) ttftMs = t0 - input.startedAt
+      ownMs += clock() - t0
+      const more = write(step.out)
+      if (step.done) {
+        // After a malformed event the rest of the upstream answer is not worth reading; after a
+        // clean terminal event the upstream ends by itself and its connection is reused.
+        end(step.fault === undefined)
+        return false
+      }
+      if (!more) {
+        if (node !== undefined) node.pause()
+        return false
+      }
+      return true
+    }
+
+    const onEnd = () => {
+      if (closed) return
+      write(pipeline.end().out)
+      upstreamDone = true
+      end(true)
+    }
+
+    const onError = (err: unknown) => {
+      if (closed) return
+      if (input.signal.aborted) {
         pipeline.fail(CLIENT_ABORT)
-        finish(pipeline.summary())
+        end(false)
+        return
       }
+      const kind = classifyTransportError(err)
+      const fault = kind === 'idle_timeout' ? stalledFault(provider.name, deps.idleMs) : networkFault(provider.name, errorDetail(err))
+      write(pipeline.fail(fault))
+      end(false)
+    }
+
+    const onData = (chunk: Uint8Array) => { onChunk(chunk) }
+    let detach = () => {}
+    if (node !== undefined) {
+      // After the end, a late error from the upstream must not be an unhandled 'error' event.
+      node.on('error', () => {})
+      node.on('data', onData)
+      node.on('end', onEnd)
+      node.on('error', onError)
+      detach = () => {
+        node.off('data', onData)
+        node.off('end', onEnd)
+        node.off('error', onError)
+        // A clean end leaves the rest (if any) of the upstream body to drain, keeping its socket.
+        if (!node.readableEnded) node.resume()
+      }
+    } else {
+      // Another transport (the in-process mock): its async iterator, with the same back-pressure.
+      const iterable = upstream
+      const pump = async () => {
+        try {
+          for await (const chunk of iterable) {
+            if (!onChunk(chunk)) {
+              if (closed) return
+              await new Promise<void>((resolve) => { wantMore = resolve })
+              if (closed) return
+            }
+          }
+          onEnd()
+        } catch (err) {
+          onError(err)
+        }
+      }
+      pump().catch(onError)
+    }
+
+    // The client left before the end: the route aborts `input.signal` (undici closes the upstream
+    // socket, also when it was stalled), and the call is traced as cancelled.
+    body.once('close', () => {
+      if (closed) return
+      pipeline.fail(CLIENT_ABORT)
+      detach()
+      destroyUpstream()
+      if (wantMore !== undefined) { const resume = wantMore; wantMore = undefined; resume() }
+      finish(pipeline.summary())
     })
     return { kind: 'stream', status: 200, headers: { ...SSE_HEADERS, ...ctx.baseHeaders }, body, overheadMs: headerOverhead }
   }

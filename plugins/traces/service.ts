@@ -151,7 +151,10 @@ export function createTracesService (deps: TracesServiceDeps): TracesService {
   }
 
   // ---- the record() queue ----
-  let queue: TraceRecord[] = []
+  // Traces wait as they were handed over: redaction, capping and cost are prepared by the
+  // background drain, so record() (on the caller's response path) only checks and enqueues.
+  interface Pending { trace: RecordedTrace, receivedAt: Date }
+  let queue: Pending[] = []
   let inFlight = 0
   let closed = false
   let draining: Promise<void> | undefined
@@ -173,13 +176,25 @@ export function createTracesService (deps: TracesServiceDeps): TracesService {
           const batch = queue.slice(0, batchSize)
           queue = queue.slice(batch.length)
           inFlight = batch.length
+          const records: TraceRecord[] = []
+          const kept: Pending[] = []
+          for (const p of batch) {
+            try {
+              records.push(prepare(p.trace.project_id, p.trace, p.receivedAt))
+              kept.push(p)
+            } catch (err) {
+              // Checked at record(); only a body that cannot be serialised gets here.
+              counters.lost++
+              log.error({ err, traceId: p.trace.trace_id }, 'pulse-traces: a recorded trace could not be prepared; it is dropped')
+            }
+          }
           try {
-            await write(batch)
-            counters.written += batch.length
+            await write(records)
+            counters.written += records.length
           } catch (err) {
             counters.failedWrites++
             // Back to the front, in order: retried on the next tick of the flush timer.
-            queue = batch.concat(queue)
+            queue = kept.concat(queue)
             log.error({ err, traces: batch.length }, 'pulse-traces: writing traces failed; they stay queued and are retried')
             return
           } finally {
@@ -233,13 +248,7 @@ export function createTracesService (deps: TracesServiceDeps): TracesService {
         return refuse('invalid', problem, false)
       }
       if (queue.length + inFlight >= maxSize) return refuse('queue_full', `the trace queue holds ${maxSize} traces`, true)
-      let record: TraceRecord
-      try {
-        record = prepare(trace.project_id, trace, now())
-      } catch (err) {
-        return refuse('invalid', (err as Error).message, false)
-      }
-      queue.push(record)
+      queue.push({ trace, receivedAt: now() })
       counters.accepted++
       if (queue.length >= batchSize) scheduleDrain()
       return { accepted: true }

@@ -60,7 +60,9 @@ export async function relay (input: RelayInput): Promise<RelayOutput> {
   const now = input.now ?? 1_741_570_283_000
   const controller = new AbortController()
   const out: RelayOutput = { status: 0, writes: [], text: '', upstreamRequests: [], aborted: false }
-  const write = (s: string): void => {
+  const write = (chunk: string | Buffer): void => {
+    // A pipeline's Buffer output holds whole events: decoding it alone never splits a character.
+    const s = typeof chunk === 'string' ? chunk : chunk.toString('utf8')
     if (s === '') return
     out.writes.push(s)
     out.text += s

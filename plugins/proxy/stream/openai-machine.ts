@@ -56,21 +56,18 @@ export class OpenAIStreamMachine implements StreamMachine {
       if (piece !== undefined) text += piece
       if (arr(delta?.tool_calls) !== undefined) content = true
     }
-    const usage = fromOpenAIUsage(chunk.usage, this.opts.reportsCost)
-    let out = encodeEvent(data)
+    const usage = chunk.usage === undefined ? undefined : fromOpenAIUsage(chunk.usage, this.opts.reportsCost)
     if (usage !== undefined) {
       // Usage arrives once, in the last chunk; a later one replaces it rather than adding to it.
       this.usage = usage
       if (this.opts.hideUsage) {
-        if (choices.length === 0) {
-          out = ''
-        } else {
-          const { usage: _hidden, ...rest } = chunk
-          out = encodeEvent(JSON.stringify(rest))
-        }
+        if (choices.length === 0) return { out: '', text, content }
+        const { usage: _hidden, ...rest } = chunk
+        return { out: encodeEvent(JSON.stringify(rest)), text, content }
       }
     }
-    return { out, text, content }
+    // Unchanged: the pipeline passes the upstream's own bytes on.
+    return { out: '', same: true, text, content }
   }
 
   onComment (text: string): string {

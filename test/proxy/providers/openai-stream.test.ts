@@ -133,3 +133,31 @@ t.test('fail() (stall, network) emits one error event; nothing after the end', a
   t.same(p.push(STREAM.slice(300)), { out: '', done: true })
   t.equal(p.summary().fault?.cause, 'provider_timeout')
 })
+
+t.test('unchanged events pass through as the upstream\'s own bytes, at any split; CR framing mid-stream is re-encoded', async (t) => {
+  // The fixture's usage chunk stays (the client asked), so the client stream is the upstream's, byte for byte.
+  for (const size of [undefined, 1, 7, 64]) {
+    const p = openai.createStream('openai', streamRequest(openai, true), { now: ctx.now })
+    const fed = feed(p, STREAM, size)
+    t.equal(fed.text, STREAM.replace(/\n\n+/g, '\n\n'), `split ${size ?? 'none'}`)
+    t.ok(fed.steps.some((s) => Buffer.isBuffer(s.out)), 'written as bytes, not re-encoded')
+    t.equal(p.summary().complete, true)
+  }
+  // A comment, a multi-field event and CRLF after a few LF events: same events, same summary.
+  const all = STREAM.split('\n\n').filter(Boolean).map((e) => e + '\n\n')
+  const mixed = all.slice(0, 2).join('') + ': keep-alive\n\nid: 7\n' + all[2] + all.slice(3).join('').replace(/\n/g, '\r\n')
+  for (const size of [undefined, 3]) {
+    const p = openai.createStream('openai', streamRequest(openai, true), { now: ctx.now })
+    const fed = feed(p, mixed, size)
+    t.same(events(fed.text).map((e) => e.data), events(STREAM).map((e) => e.data), `split ${size ?? 'none'}: every event, in order`)
+    t.match(fed.text, /^: keep-alive\n\n/m, 'comment forwarded')
+    t.notMatch(fed.text, /\r/, 'client framing is LF')
+    t.equal(p.summary().complete, true)
+    t.equal(p.summary().outputText, 'The capital of France is Paris — café ☕.')
+  }
+  // A comment line with no blank line before the end is still forwarded, then the cut is reported.
+  const p = openai.createStream('openai', streamRequest(openai, true), { now: ctx.now })
+  const fed = feed(p, all.slice(0, 3).join('') + ': tail\n')
+  t.match(fed.text, /: tail\n\n/)
+  t.equal(fed.last.fault?.cause, 'provider_stream_truncated')
+})
