@@ -4,7 +4,7 @@ import { describe } from '../../lib/errors.js'
 import { OriginUnconfiguredError, PassthroughPathError, upstreamError } from './errors.js'
 import type { PassthroughOrigin } from './options.js'
 import type { HeaderBag } from './providers/types.js'
-import { classifyTransportError, errorDetail, readBody } from './upstream.js'
+import { classifyTransportError, errorCode, readBody } from './upstream.js'
 import createError from '@fastify/error'
 import { isLoopbackUrl } from '../../lib/net.js'
 
@@ -140,7 +140,7 @@ export function createPassthrough (deps: PassthroughDeps) {
       throw upstreamError({
         code: timeout ? 'PULSE_PROVIDER_TIMEOUT' : 'PULSE_UPSTREAM_ERROR',
         status: timeout ? 504 : 502,
-        message: `passthrough origin ${input.origin}: ${timeout ? 'timed out' : `could not be reached (${errorDetail(err)})`}`,
+        message: `passthrough origin ${input.origin}: ${timeout ? 'timed out' : `could not be reached (${errorCode(err)})`}`,
         retryable: true,
         cause: timeout ? 'provider_timeout' : 'network_error'
       })

@@ -10,7 +10,7 @@ import {
   ProviderUnsupportedError, upstreamError
 } from './errors.js'
 import { OverheadHistogram, ProxyCounters, type OverheadSnapshot } from './metrics.js'
-import type { UpstreamFailure } from './providers/errors.js'
+import { withoutKey, type UpstreamFailure } from './providers/errors.js'
 import { arr, obj, parseJson, str, type JsonObject } from './providers/json.js'
 import { providerSecretName, type ProviderRegistry } from './providers/registry.js'
 import {
@@ -21,7 +21,7 @@ import {
 import { networkFault, stalledFault, type StreamFault } from './stream/faults.js'
 import type { StreamSummary } from './stream/pipeline.js'
 import {
-  classifyTransportError, errorDetail, headerValue, readBody,
+  classifyTransportError, errorCode, errorDetail, headerValue, readBody,
   type CallUpstream, type UpstreamResponse
 } from './upstream.js'
 import type { UnpricedModel, UnpricedRepository } from './store/store.js'
@@ -284,8 +284,9 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
     const kind = classifyTransportError(err, signal)
     if (kind === 'aborted') return { status: 'cancelled' as const, fault: CLIENT_ABORT, error: faultError(CLIENT_ABORT, 499) }
     if (kind === 'network') {
-      const fault = networkFault(provider.name, errorDetail(err))
-      return { status: 'error' as const, fault, error: faultError({ ...fault, message: `${provider.name}: the upstream could not be reached (${errorDetail(err)})` }, 502) }
+      log.warn({ provider: provider.name, err: errorDetail(err) }, 'pulse-proxy: upstream transport error')
+      const fault = networkFault(provider.name, errorCode(err))
+      return { status: 'error' as const, fault, error: faultError({ ...fault, message: `${provider.name}: the upstream could not be reached (${errorCode(err)})` }, 502) }
     }
     const what = kind === 'connect_timeout' ? 'connecting' : kind === 'headers_timeout' ? 'waiting for the response headers' : 'waiting for the response body'
     const fault: StreamFault = { cause: 'provider_timeout', code: 'PULSE_PROVIDER_TIMEOUT', message: `${provider.name}: timed out ${what}`, retryable: true }
@@ -353,13 +354,13 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
               log.info({ provider: provider.name }, 'pulse-proxy: the upstream rejects stream_options.include_usage; no longer sent to it')
             }
           } else {
-            const failure = provider.mapError(res.statusCode, res.headers, text, now())
+            const failure = withoutKey(provider.mapError(res.statusCode, res.headers, text, now()), key)
             trace({ status: 'error', error: failureOf(failure), providerRequestId: providerRequestId(res.headers) })
             throw upstreamError(failure)
           }
           if (res.statusCode >= 400) {
             const t1 = clock()
-            const failure = provider.mapError(res.statusCode, res.headers, await readBody(res.body), now())
+            const failure = withoutKey(provider.mapError(res.statusCode, res.headers, await readBody(res.body), now()), key)
             upstreamMs += clock() - t1
             trace({ status: 'error', error: failureOf(failure), providerRequestId: providerRequestId(res.headers) })
             throw upstreamError(failure)
@@ -528,7 +529,8 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
         return
       }
       const kind = classifyTransportError(err)
-      const fault = kind === 'idle_timeout' ? stalledFault(provider.name, deps.idleMs) : networkFault(provider.name, errorDetail(err))
+      if (kind !== 'idle_timeout') log.warn({ provider: provider.name, err: errorDetail(err) }, 'pulse-proxy: upstream stream transport error')
+      const fault = kind === 'idle_timeout' ? stalledFault(provider.name, deps.idleMs) : networkFault(provider.name, errorCode(err))
       write(pipeline.fail(fault))
       end(false)
     }
@@ -590,7 +592,7 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
         const req = provider.transformRequest('models', 'openai', {}, { model: '', key, requestId: input.requestId, injectIncludeUsage: false, now: now() })
         const res = await callUpstream(provider, req, input.signal)
         const text = await readBody(res.body)
-        if (res.statusCode >= 400) throw upstreamError(provider.mapError(res.statusCode, res.headers, text, now()))
+        if (res.statusCode >= 400) throw upstreamError(withoutKey(provider.mapError(res.statusCode, res.headers, text, now()), key))
         return { provider, models: provider.listModels(parseJson(text)) }
       } catch (err) {
         // One provider without a key or down must not hide the others' models.

@@ -67,6 +67,13 @@ export function classifyTransportError (err: unknown, signal?: AbortSignal): Tra
   return 'network'
 }
 
+/** What a client may see of a transport error: its code, never a message naming hosts or addresses. */
+export function errorCode (err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? code : 'network error'
+}
+
+/** The whole transport error, for the log. */
 export function errorDetail (err: unknown): string {
   const e = err as { code?: unknown, message?: unknown } | null
   const code = typeof e?.code === 'string' ? e.code : undefined

@@ -1,5 +1,6 @@
 import { obj, parseJson, str } from './json.js'
 import type { HeaderBag } from './types.js'
+import { redactString } from '../../../lib/redact.js'
 
 /** Upstream failure classes; they become `error.cause` in the envelope and in SSE error events. */
 export type UpstreamCause =
@@ -37,7 +38,20 @@ const BEARER = /\bBearer\s+[A-Za-z0-9._~+/-]+=*/gi
 
 /** Upstream messages may quote the key they rejected (`Incorrect API key provided: sk-…`). */
 export function redactSecrets (text: string): string {
-  return text.replace(BEARER, 'Bearer [redacted]').replace(KEYISH, '[redacted]')
+  return redactString(text.replace(BEARER, 'Bearer [redacted]').replace(KEYISH, '[redacted]'))
+}
+
+/**
+ * The key used for the call, wherever an upstream quoted it (whole or in part), is masked
+ * literally: shapes no pattern knows (Groq's `gsk_…`, Puter tokens, custom providers) included.
+ */
+export function withoutKey (failure: UpstreamFailure, key: string | undefined): UpstreamFailure {
+  if (key === undefined || key.length < 8) return failure
+  let message = failure.message
+  for (const piece of [key, key.slice(0, 12), key.slice(-8)]) {
+    if (piece.length >= 8) message = message.split(piece).join('[redacted]')
+  }
+  return message === failure.message ? failure : { ...failure, message }
 }
 
 function header (headers: HeaderBag, name: string): string | undefined {

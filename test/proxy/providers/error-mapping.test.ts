@@ -1,6 +1,6 @@
 import t from 'tap'
 import { anthropicProvider } from '../../../plugins/proxy/providers/anthropic.js'
-import { mapUpstreamError, parseRetryAfter, redactSecrets } from '../../../plugins/proxy/providers/errors.js'
+import { mapUpstreamError, parseRetryAfter, redactSecrets, withoutKey } from '../../../plugins/proxy/providers/errors.js'
 import { openaiProvider } from '../../../plugins/proxy/providers/openai.js'
 import { openrouterProvider } from '../../../plugins/proxy/providers/openrouter.js'
 import { fixtureText } from '../../helpers/fixtures.js'
@@ -77,4 +77,13 @@ t.test('Retry-After: seconds, HTTP date, retry-after-ms; absent or junk → unde
 t.test('non-JSON error bodies still map', async (t) => {
   const f = mapUpstreamError('puter', 502, {}, '<html>Bad gateway</html>', now)
   t.equal(f.message, 'puter: status 502')
+})
+
+t.test('withoutKey: the key used is masked wherever the upstream quoted it, whatever its shape', async (t) => {
+  const key = 'gsk_live_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789'
+  const failure = { cause: 'provider_4xx' as const, status: 400, code: 'PULSE_PROVIDER_ERROR', message: `bad key ${key}; prefix ${key.slice(0, 12)}…; tail …${key.slice(-8)}`, retryable: false, upstreamStatus: 400 }
+  const masked = withoutKey(failure, key)
+  t.notMatch(masked.message, /AbCdEf|456789|gsk_live_AbC/)
+  t.match(masked.message, /\[redacted\]/)
+  t.equal(withoutKey(failure, undefined), failure, 'no key, nothing to do')
 })
