@@ -146,7 +146,16 @@ export function createTracesService (deps: TracesServiceDeps): TracesService {
 
   async function write (records: TraceRecord[]) {
     const inserted = await repo.insertNew(records)
-    if (inserted.length > 0) for (const hook of hooks) await hook(inserted)
+    try {
+      if (inserted.length > 0) for (const hook of hooks) await hook(inserted)
+    } catch (err) {
+      // Analytics counts a trace when its insert is new. Un-store what the failed hook did not
+      // count, so the caller's retry (or the record queue's) stores and counts it again.
+      await repo.remove(inserted).catch((removeErr: unknown) => {
+        deps.log.error({ err: removeErr, traces: inserted.length }, 'pulse-traces: could not undo an insert whose rollup failed; these traces will be missing from analytics')
+      })
+      throw err
+    }
     return inserted
   }
 

@@ -43,6 +43,10 @@ export class MemoryTraces implements TracesRepository {
     return inserted
   }
 
+  async remove (traces: Array<Pick<TraceRecord, 'project_id' | 'trace_id'>>) {
+    for (const { project_id: projectId, trace_id: traceId } of traces) this.byProject.get(projectId)?.delete(traceId)
+  }
+
   async get (projectId: string, traceId: string) {
     const found = this.byProject.get(projectId)?.get(traceId)
     return found === undefined ? null : copy(found)

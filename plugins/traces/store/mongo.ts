@@ -59,6 +59,11 @@ export class MongoTraces implements TracesRepository {
     }
   }
 
+  async remove (traces: Array<Pick<TraceRecord, 'project_id' | 'trace_id'>>) {
+    if (traces.length === 0) return
+    await this.col.deleteMany({ _id: { $in: traces.map((t) => idOf(t.project_id, t.trace_id)) } })
+  }
+
   async get (projectId: string, traceId: string) {
     const doc = await this.col.findOne({ _id: idOf(projectId, traceId) })
     return doc === null ? null : toRecord(doc)

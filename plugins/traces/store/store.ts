@@ -33,6 +33,8 @@ export interface TracesRepository extends Repository {
    * so a caller counts each trace once even when the same batch is sent twice at the same time.
    */
   insertNew(traces: TraceRecord[]): Promise<TraceRecord[]>
+  /** Remove these traces (by project and trace id): undoes an insert whose rollup failed. */
+  remove(traces: Array<Pick<TraceRecord, 'project_id' | 'trace_id'>>): Promise<void>
   get(projectId: string, traceId: string): Promise<TraceRecord | null>
   /** Newest first (timestamp, then trace_id). */
   list(projectId: string, filter: TraceFilter, page: { limit: number, offset: number }): Promise<{ traces: TraceRecord[], total: number }>
