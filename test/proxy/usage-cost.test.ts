@@ -3,6 +3,7 @@ import { createPricing } from '../../lib/pricing.js'
 import type { TraceRecord } from '../../plugins/traces/store/store.js'
 import type { Exchange, UpstreamKind } from '../helpers/mock-upstreams.js'
 import { proxyHarness, traceOf } from '../helpers/proxy.js'
+import { rng } from '../helpers/rng.js'
 
 /**
  * Exact usage and cost at the route: the same exchange, streamed and not, through every route
@@ -18,14 +19,6 @@ const PATHS: Path[] = [
   { name: 'anthropic native', kind: 'anthropic', url: '/v1/messages', model: 'claude-3-5-haiku-20241022', anthropicClient: true },
   { name: 'anthropic → openai', kind: 'anthropic', url: '/v1/chat/completions', model: 'anthropic/claude-3-5-haiku-20241022', anthropicClient: false }
 ]
-
-function rng (seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    return s / 2 ** 32
-  }
-}
 
 function exchange (seed: number): Exchange {
   const r = rng(seed)

@@ -7,6 +7,7 @@ import type { ProviderAdapter, Usage, WireFormat } from '../../../plugins/proxy/
 import { feed, fixtureJson, fixtureText } from '../../helpers/fixtures.js'
 import { startMockUpstream, type Exchange, type MockUpstream, type UpstreamKind } from '../../helpers/mock-upstreams.js'
 import { relay } from '../../helpers/relay.js'
+import { rng } from '../../helpers/rng.js'
 
 /**
  * The same exchange, streamed and not, through every provider and translation path, must give
@@ -20,15 +21,6 @@ const PATHS: Path[] = [
   { name: 'anthropic native', kind: 'anthropic', client: 'anthropic', make: (baseUrl) => anthropicProvider({ baseUrl }) },
   { name: 'anthropic → openai', kind: 'anthropic', client: 'openai', make: (baseUrl) => anthropicProvider({ baseUrl }) }
 ]
-
-/** A small deterministic PRNG, so a failure names a seed that reproduces it. */
-function rng (seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    return s / 2 ** 32
-  }
-}
 
 function exchange (seed: number): Exchange {
   const r = rng(seed)
