@@ -47,18 +47,43 @@ export function redactString (value: string): string {
   return value.replace(SECRET_VALUE, REDACTED)
 }
 
-/** A deep copy of `value` with secret fields replaced by `[REDACTED]` and secrets inside strings masked. */
+/**
+ * `value` with secret fields replaced by `[REDACTED]` and secrets inside strings masked. Plain
+ * objects and arrays with nothing to mask are returned as they are (shared, not copied): most
+ * bodies hold no secret, and copying each one costs allocation and GC on every traced call.
+ * A changed value is a new object; the input is never modified. Other objects (a Date, a class
+ * instance) are copied into plain objects, as before.
+ */
 export function redact<T> (value: T, depth = 0): T {
   if (typeof value === 'string') return redactString(value) as T
   if (value === null || typeof value !== 'object') return value
   // Deeper than any real request body: cut rather than recurse without bound.
   if (depth > 64) return '[DEPTH LIMIT]' as T
-  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1)) as T
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    out[k] = isSecretKey(k) && v !== null && v !== undefined && v !== '' ? REDACTED : redact(v, depth + 1)
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i]
+      const r = redact(v, depth + 1)
+      if (out === undefined && r !== v) out = value.slice(0, i)
+      if (out !== undefined) out.push(r)
+    }
+    return (out ?? value) as T
   }
-  return out as T
+  const proto: unknown = Object.getPrototypeOf(value)
+  const plain = proto === Object.prototype || proto === null
+  let out: Record<string, unknown> | undefined = plain ? undefined : {}
+  const keys = Object.keys(value)
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string
+    const v = (value as Record<string, unknown>)[k]
+    const r = isSecretKey(k) && v !== null && v !== undefined && v !== '' ? REDACTED : redact(v, depth + 1)
+    if (out === undefined && r !== v) {
+      out = {}
+      for (let j = 0; j < i; j++) out[keys[j] as string] = (value as Record<string, unknown>)[keys[j] as string]
+    }
+    if (out !== undefined) out[k] = r
+  }
+  return (out ?? value) as T
 }
 
 /** Headers as a plain object with credentials redacted (multi-value headers kept as arrays). */

@@ -37,3 +37,20 @@ t.test('capBody / capString', async (t) => {
   t.equal(capString('abc', 100), 'abc')
   t.match(capString('x'.repeat(500), 100), /^x+…\[truncated by pulse-proxy: 500 bytes\]$/)
 })
+
+t.test('redact leaves its input untouched and shares only what it did not change', async (t) => {
+  const clean = { model: 'm', messages: [{ role: 'user', content: 'hi' }] }
+  const body = { model: 'm', messages: [{ role: 'user', content: 'hi' }, { role: 'user', content: 'key sk-0123456789abcdefghij' }], meta: { api_key: 'x', n: 1 } }
+  const before = structuredClone(body)
+  const out = redact(body)
+  t.same(body, before, 'the input is not modified')
+  t.equal(out.messages[1]?.content, `key ${REDACTED}`)
+  t.equal(out.meta.api_key, REDACTED)
+  t.equal(out.meta.n, 1)
+  t.not(out, body)
+  t.not(out.messages, body.messages)
+  t.equal(out.messages[0], body.messages[0], 'an unchanged element is shared')
+  t.equal(redact(clean), clean, 'a body with nothing to mask is returned as it is')
+  const when = new Date(0)
+  t.same(redact({ when }), { when: {} }, 'a non-plain object is still copied into a plain one')
+})
