@@ -18,12 +18,21 @@ interface Stored {
 }
 
 function pack (trace: TraceRecord): Stored {
-  // A rest copy has fast (in-object) properties; the service's record, with its nulls deleted,
-  // is a dictionary-mode object about twice the size, and every stored trace would keep one.
-  // Records are built fresh by the service and never changed afterwards: Dates are not copied.
-  const { request_body: req, response_body: res, error, metadata, ...fields } = trace
+  // Copied key by key: the copy has fast (in-object) properties, and this is several times
+  // cheaper than a rest copy of the service's record (a dictionary-mode object: its nulls were
+  // deleted). Records are built fresh by the service and never changed afterwards: Dates are
+  // not copied.
+  const fields: Record<string, unknown> = {}
+  const source = trace as Record<string, unknown>
+  for (const k in source) {
+    if (k !== 'request_body' && k !== 'response_body' && k !== 'error' && k !== 'metadata') fields[k] = source[k]
+  }
+  const { request_body: req, response_body: res, error, metadata } = trace
   const any = req !== undefined || res !== undefined || error !== undefined || metadata !== undefined
-  return { fields, bodies: any ? JSON.stringify([req ?? null, res ?? null, error ?? null, metadata ?? null]) : undefined }
+  return {
+    fields: fields as Stored['fields'],
+    bodies: any ? JSON.stringify([req ?? null, res ?? null, error ?? null, metadata ?? null]) : undefined
+  }
 }
 
 /** A fresh record for a reader: callers may change what they get without touching the store. */
