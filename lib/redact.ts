@@ -19,8 +19,26 @@ const SECRET_KEYS = new Set([
 // Token *counts* are not secrets.
 const NOT_SECRET = new Set(['maxtoken', 'mintoken', 'stoptoken', 'eostoken', 'bostoken', 'padtoken', 'unktoken'])
 
+// Field names every traced body repeats (OpenAI/Anthropic requests and responses, trace
+// metadata): known not to be secrets, answered without normalising the name. Each one is
+// checked against the full rule in test/lib/redact.test.ts.
+export const PLAIN_KEYS: ReadonlySet<string> = new Set([
+  'model', 'messages', 'role', 'content', 'max_tokens', 'stream', 'stream_options', 'include_usage', 'temperature',
+  'top_p', 'n', 'stop', 'user', 'tools', 'tool_choice', 'tool_calls', 'function', 'name', 'arguments', 'type', 'text',
+  'system', 'input', 'data', 'embedding', 'encoding_format', 'id', 'object', 'created', 'choices', 'index', 'message',
+  'refusal', 'logprobs', 'finish_reason', 'stop_reason', 'delta', 'usage', 'prompt_tokens', 'completion_tokens',
+  'total_tokens', 'prompt_tokens_details', 'completion_tokens_details', 'cached_tokens', 'input_tokens',
+  'output_tokens', 'correlation_id', 'operation', 'client_format', 'upstream_model', 'completion_id', 'code', 'cause',
+  'status', 'upstream_status', 'system_fingerprint', 'service_tier'
+])
+
 /** True for a field or header name that holds a credential. */
 export function isSecretKey (key: string): boolean {
+  return PLAIN_KEYS.has(key) ? false : classifyKey(key)
+}
+
+/** The full rule: a normalised name checked against the lists and the credential suffixes. */
+export function classifyKey (key: string): boolean {
   const k = key.toLowerCase().replace(/[-_.]/g, '')
   if (SECRET_KEYS.has(k)) return true
   if (NOT_SECRET.has(k)) return false
