@@ -19,8 +19,26 @@ const SECRET_KEYS = new Set([
 // Token *counts* are not secrets.
 const NOT_SECRET = new Set(['maxtoken', 'mintoken', 'stoptoken', 'eostoken', 'bostoken', 'padtoken', 'unktoken'])
 
+// Field names every traced body repeats (OpenAI/Anthropic requests and responses, trace
+// metadata): known not to be secrets, answered without normalising the name. Each one is
+// checked against the full rule in test/lib/redact.test.ts.
+export const PLAIN_KEYS: ReadonlySet<string> = new Set([
+  'model', 'messages', 'role', 'content', 'max_tokens', 'stream', 'stream_options', 'include_usage', 'temperature',
+  'top_p', 'n', 'stop', 'user', 'tools', 'tool_choice', 'tool_calls', 'function', 'name', 'arguments', 'type', 'text',
+  'system', 'input', 'data', 'embedding', 'encoding_format', 'id', 'object', 'created', 'choices', 'index', 'message',
+  'refusal', 'logprobs', 'finish_reason', 'stop_reason', 'delta', 'usage', 'prompt_tokens', 'completion_tokens',
+  'total_tokens', 'prompt_tokens_details', 'completion_tokens_details', 'cached_tokens', 'input_tokens',
+  'output_tokens', 'correlation_id', 'operation', 'client_format', 'upstream_model', 'completion_id', 'code', 'cause',
+  'status', 'upstream_status', 'system_fingerprint', 'service_tier'
+])
+
 /** True for a field or header name that holds a credential. */
 export function isSecretKey (key: string): boolean {
+  return PLAIN_KEYS.has(key) ? false : classifyKey(key)
+}
+
+/** The full rule: a normalised name checked against the lists and the credential suffixes. */
+export function classifyKey (key: string): boolean {
   const k = key.toLowerCase().replace(/[-_.]/g, '')
   if (SECRET_KEYS.has(k)) return true
   if (NOT_SECRET.has(k)) return false
@@ -47,18 +65,43 @@ export function redactString (value: string): string {
   return value.replace(SECRET_VALUE, REDACTED)
 }
 
-/** A deep copy of `value` with secret fields replaced by `[REDACTED]` and secrets inside strings masked. */
+/**
+ * `value` with secret fields replaced by `[REDACTED]` and secrets inside strings masked. Plain
+ * objects and arrays with nothing to mask are returned as they are (shared, not copied): most
+ * bodies hold no secret, and copying each one costs allocation and GC on every traced call.
+ * A changed value is a new object; the input is never modified. Other objects (a Date, a class
+ * instance) are copied into plain objects, as before.
+ */
 export function redact<T> (value: T, depth = 0): T {
   if (typeof value === 'string') return redactString(value) as T
   if (value === null || typeof value !== 'object') return value
   // Deeper than any real request body: cut rather than recurse without bound.
   if (depth > 64) return '[DEPTH LIMIT]' as T
-  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1)) as T
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    out[k] = isSecretKey(k) && v !== null && v !== undefined && v !== '' ? REDACTED : redact(v, depth + 1)
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i]
+      const r = redact(v, depth + 1)
+      if (out === undefined && r !== v) out = value.slice(0, i)
+      if (out !== undefined) out.push(r)
+    }
+    return (out ?? value) as T
   }
-  return out as T
+  const proto: unknown = Object.getPrototypeOf(value)
+  const plain = proto === Object.prototype || proto === null
+  let out: Record<string, unknown> | undefined = plain ? undefined : {}
+  const keys = Object.keys(value)
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string
+    const v = (value as Record<string, unknown>)[k]
+    const r = isSecretKey(k) && v !== null && v !== undefined && v !== '' ? REDACTED : redact(v, depth + 1)
+    if (out === undefined && r !== v) {
+      out = {}
+      for (let j = 0; j < i; j++) out[keys[j] as string] = (value as Record<string, unknown>)[keys[j] as string]
+    }
+    if (out !== undefined) out[k] = r
+  }
+  return (out ?? value) as T
 }
 
 /** Headers as a plain object with credentials redacted (multi-value headers kept as arrays). */

@@ -1,6 +1,6 @@
 import type { TraceRecord } from '../traces/store/store.js'
 import { bucketKey } from './histogram.js'
-import { emptyCounts, latencyId, rollupId, type LatencyPeriod, type LatencyRecord, type RollupBatch, type RollupRecord } from './store/store.js'
+import { emptyCounts, type LatencyPeriod, type LatencyRecord, type RollupBatch, type RollupRecord } from './store/store.js'
 
 const HOUR_MS = 3_600_000
 const DAY_MS = 86_400_000
@@ -31,24 +31,26 @@ type RollupInput = Pick<TraceRecord, 'project_id' | 'timestamp' | 'provider' | '
  * model), latency histograms per (project, hour) and (project, day).
  */
 export function rollupDeltas (traces: readonly RollupInput[]): RollupBatch {
+  // Local map keys use epoch milliseconds: no Date or ISO string per trace, only per new entry.
   const byKey = new Map<string, RollupRecord>()
   const hists = new Map<string, LatencyRecord>()
-  const addLatency = (projectId: string, period: LatencyPeriod, start: Date, bucket: string) => {
-    const key = { projectId, period, start }
-    const id = latencyId(key)
+  const addLatency = (projectId: string, period: LatencyPeriod, startMs: number, bucket: string) => {
+    const id = `${projectId}|${period}|${startMs}`
     let h = hists.get(id)
     if (h === undefined) {
-      h = { ...key, hist: {} }
+      h = { projectId, period, start: new Date(startMs), hist: {} }
       hists.set(id, h)
     }
     h.hist[bucket] = (h.hist[bucket] ?? 0) + 1
   }
   for (const t of traces) {
-    const key = { projectId: t.project_id, hour: hourOf(t.timestamp), provider: t.provider, model: rollupModel(t) }
-    const id = rollupId(key)
+    const ms = t.timestamp.getTime()
+    const hourMs = Math.floor(ms / HOUR_MS) * HOUR_MS
+    const model = rollupModel(t)
+    const id = `${t.project_id}|${hourMs}|${t.provider}|${model}`
     let d = byKey.get(id)
     if (d === undefined) {
-      d = { ...key, ...emptyCounts() }
+      d = { projectId: t.project_id, hour: new Date(hourMs), provider: t.provider, model, ...emptyCounts() }
       byKey.set(id, d)
     }
     d.requests += 1
@@ -60,8 +62,8 @@ export function rollupDeltas (traces: readonly RollupInput[]): RollupBatch {
     d.costMicroCents += microCents(t.cost_cents)
     d.latencySumMs += t.latency_ms
     const b = bucketKey(t.latency_ms)
-    addLatency(t.project_id, 'hour', key.hour, b)
-    addLatency(t.project_id, 'day', dayOf(t.timestamp), b)
+    addLatency(t.project_id, 'hour', hourMs, b)
+    addLatency(t.project_id, 'day', Math.floor(ms / DAY_MS) * DAY_MS, b)
   }
   return { counts: [...byKey.values()], latency: [...hists.values()] }
 }

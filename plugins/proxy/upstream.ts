@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream'
 import { Agent, request, type Dispatcher } from 'undici'
 import type { ProviderAdapter, UpstreamRequest } from './providers/types.js'
 
@@ -83,9 +84,23 @@ export function errorDetail (err: unknown): string {
 
 /** Read a whole (small) upstream body: error bodies and non-streamed answers. */
 export async function readBody (body: AsyncIterable<Uint8Array>): Promise<string> {
+  // undici's body is a Node Readable: its events cost less than an async iterator (a promise
+  // per chunk), and this runs on every non-streamed call.
+  if (body instanceof Readable) return await readStream(body)
   const chunks: Buffer[] = []
   for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk))
   return Buffer.concat(chunks).toString('utf8')
+}
+
+function readStream (body: Readable): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    body.on('data', (chunk: Buffer | Uint8Array | string) => { chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)) })
+    body.once('end', () => { resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8')) })
+    body.once('error', reject)
+    // Destroyed without an error (an abort): not an answer; the same as the iterator's premature close.
+    body.once('close', () => { if (!body.readableEnded) reject(Object.assign(new Error('premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })) })
+  })
 }
 
 export function headerValue (headers: Record<string, string | string[] | undefined>, name: string): string | undefined {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { capBody, capString, isSecretKey, redact, redactHeaders, REDACTED } from '../../lib/redact.js'
+import { capBody, capString, classifyKey, isSecretKey, PLAIN_KEYS, redact, redactHeaders, REDACTED } from '../../lib/redact.js'
 
 t.test('secret-looking keys', async (t) => {
   for (const k of ['authorization', 'Authorization', 'x-api-key', 'api_key', 'apiKey', 'OPENAI_API_KEY', 'cookie', 'Set-Cookie', 'password',
@@ -36,4 +36,26 @@ t.test('capBody / capString', async (t) => {
   t.notMatch(capped.preview as string, /\uFFFD/, 'no broken character at the cut')
   t.equal(capString('abc', 100), 'abc')
   t.match(capString('x'.repeat(500), 100), /^x+…\[truncated by pulse-proxy: 500 bytes\]$/)
+})
+
+t.test('redact leaves its input untouched and shares only what it did not change', async (t) => {
+  const clean = { model: 'm', messages: [{ role: 'user', content: 'hi' }] }
+  const body = { model: 'm', messages: [{ role: 'user', content: 'hi' }, { role: 'user', content: 'key sk-0123456789abcdefghij' }], meta: { api_key: 'x', n: 1 } }
+  const before = structuredClone(body)
+  const out = redact(body)
+  t.same(body, before, 'the input is not modified')
+  t.equal(out.messages[1]?.content, `key ${REDACTED}`)
+  t.equal(out.meta.api_key, REDACTED)
+  t.equal(out.meta.n, 1)
+  t.not(out, body)
+  t.not(out.messages, body.messages)
+  t.equal(out.messages[0], body.messages[0], 'an unchanged element is shared')
+  t.equal(redact(clean), clean, 'a body with nothing to mask is returned as it is')
+  const when = new Date(0)
+  t.same(redact({ when }), { when: {} }, 'a non-plain object is still copied into a plain one')
+})
+
+t.test('the fast list of plain field names holds no name the full rule calls secret', async (t) => {
+  for (const k of PLAIN_KEYS) t.notOk(classifyKey(k), k)
+  t.ok(isSecretKey('api_key'), 'names off the list still go through the full rule')
 })

@@ -1,6 +1,50 @@
 import type { TraceFilter, TraceRecord, TracesRepository } from './store.js'
 
-const copy = <T>(value: T): T => structuredClone(value)
+/** The JSON fields of a trace; everything else is a scalar or a Date. */
+type BodyKey = 'request_body' | 'response_body' | 'error' | 'metadata'
+// The order of `Stored.bodies`.
+const BODY_KEYS: readonly BodyKey[] = ['request_body', 'response_body', 'error', 'metadata']
+
+/**
+ * A trace as this store holds it: scalars as they are, the JSON fields as one JSON text. Every
+ * trace is kept (bodies included), and a body as a tree of small objects is what made the heap
+ * large and garbage collection slow under load (each one is traced by every collection, and
+ * copied while young); one string per trace costs one stringify on insert and a parse on read.
+ */
+interface Stored {
+  fields: Omit<TraceRecord, BodyKey>
+  /** `[request_body, response_body, error, metadata]`, absent ones as null; undefined when none. */
+  bodies: string | undefined
+}
+
+function pack (trace: TraceRecord): Stored {
+  // Copied key by key: the copy has fast (in-object) properties, and this is several times
+  // cheaper than a rest copy of the service's record (a dictionary-mode object: its nulls were
+  // deleted). Records are built fresh by the service and never changed afterwards: Dates are
+  // not copied.
+  const fields: Record<string, unknown> = {}
+  const source = trace as Record<string, unknown>
+  for (const k in source) {
+    if (k !== 'request_body' && k !== 'response_body' && k !== 'error' && k !== 'metadata') fields[k] = source[k]
+  }
+  const { request_body: req, response_body: res, error, metadata } = trace
+  const any = req !== undefined || res !== undefined || error !== undefined || metadata !== undefined
+  return {
+    fields: fields as Stored['fields'],
+    bodies: any ? JSON.stringify([req ?? null, res ?? null, error ?? null, metadata ?? null]) : undefined
+  }
+}
+
+/** A fresh record for a reader: callers may change what they get without touching the store. */
+function unpack (s: Stored): TraceRecord {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(s.fields)) out[k] = v instanceof Date ? new Date(v.getTime()) : v
+  if (s.bodies !== undefined) {
+    const values = JSON.parse(s.bodies) as unknown[]
+    BODY_KEYS.forEach((k, i) => { if (values[i] !== null) out[k] = values[i] })
+  }
+  return out as TraceRecord
+}
 
 export function matches (t: TraceRecord, f: TraceFilter): boolean {
   return (f.session_id === undefined || t.session_id === f.session_id) &&
@@ -14,8 +58,10 @@ export function matches (t: TraceRecord, f: TraceFilter): boolean {
 export const newestFirst = (a: TraceRecord, b: TraceRecord) =>
   b.timestamp.getTime() - a.timestamp.getTime() || (a.trace_id < b.trace_id ? 1 : a.trace_id > b.trace_id ? -1 : 0)
 
+const byFields = (a: Stored, b: Stored) => newestFirst(a.fields, b.fields)
+
 export class MemoryTraces implements TracesRepository {
-  private readonly byProject = new Map<string, Map<string, TraceRecord>>()
+  private readonly byProject = new Map<string, Map<string, Stored>>()
 
   async init () {}
   async close () {}
@@ -36,8 +82,7 @@ export class MemoryTraces implements TracesRepository {
     for (const trace of traces) {
       const project = this.project(trace.project_id)
       if (project.has(trace.trace_id)) continue
-      // Records are built fresh by the service and never mutated afterwards: no copy needed here.
-      project.set(trace.trace_id, trace)
+      project.set(trace.trace_id, pack(trace))
       inserted.push(trace)
     }
     return inserted
@@ -49,24 +94,24 @@ export class MemoryTraces implements TracesRepository {
 
   async get (projectId: string, traceId: string) {
     const found = this.byProject.get(projectId)?.get(traceId)
-    return found === undefined ? null : copy(found)
+    return found === undefined ? null : unpack(found)
   }
 
   async list (projectId: string, filter: TraceFilter, { limit, offset }: { limit: number, offset: number }) {
-    const all = [...(this.byProject.get(projectId)?.values() ?? [])].filter((t) => matches(t, filter)).sort(newestFirst)
-    return { traces: all.slice(offset, offset + limit).map(copy), total: all.length }
+    const all = [...(this.byProject.get(projectId)?.values() ?? [])].filter((t) => matches(t.fields, filter)).sort(byFields)
+    return { traces: all.slice(offset, offset + limit).map(unpack), total: all.length }
   }
 
   async session (projectId: string, sessionId: string, limit: number) {
-    const all = [...(this.byProject.get(projectId)?.values() ?? [])].filter((t) => t.session_id === sessionId)
-    return all.sort((a, b) => newestFirst(b, a)).slice(0, limit).map(copy)
+    const all = [...(this.byProject.get(projectId)?.values() ?? [])].filter((t) => t.fields.session_id === sessionId)
+    return all.sort((a, b) => byFields(b, a)).slice(0, limit).map(unpack)
   }
 
   async deleteBefore (cutoff: Date) {
     let removed = 0
     for (const traces of this.byProject.values()) {
       for (const [id, t] of traces) {
-        if (t.timestamp < cutoff) {
+        if (t.fields.timestamp < cutoff) {
           traces.delete(id)
           removed++
         }
