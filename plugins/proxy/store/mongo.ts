@@ -2,14 +2,8 @@ import type { Collection, Db } from 'mongodb'
 import { isDuplicateKeyError } from '../../../lib/store/mongo-util.js'
 import type { UnpricedModel, UnpricedRepository, UnpricedSighting } from './store.js'
 
-interface UnpricedDoc {
-  projectId: string
-  provider: string
-  model: string
-  count: number
-  firstSeen: Date
-  lastSeen: Date
-}
+// Stored as the record itself (Mongo adds its own _id, left out on read).
+type UnpricedDoc = UnpricedModel
 
 export class MongoUnpriced implements UnpricedRepository {
   private readonly col: Collection<UnpricedDoc>
