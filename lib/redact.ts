@@ -127,6 +127,9 @@ export interface TruncatedBody {
  * `maxBytes` counts UTF-8 bytes of the JSON text.
  */
 export function capBody (body: Record<string, unknown>, maxBytes: number): Record<string, unknown> {
+  // Most bodies are far under the cap: a walk that bounds their JSON size costs less than
+  // serialising them (this runs for every traced body).
+  if (jsonBytesBound(body, maxBytes, 0) <= maxBytes) return body
   const json = JSON.stringify(body)
   // A UTF-8 string is at most 3 bytes per UTF-16 unit: skip the byte count when it cannot be over.
   if (json.length * 3 <= maxBytes) return body
@@ -137,6 +140,34 @@ export function capBody (body: Record<string, unknown>, maxBytes: number): Recor
   const preview = Buffer.from(json).subarray(0, previewBytes).toString('utf8').replace(/\uFFFD$/, '')
   const marker: TruncatedBody = { [TRUNCATED_KEY]: true, original_bytes: bytes, preview }
   return marker as unknown as Record<string, unknown>
+}
+
+// A UTF-16 unit is at most 6 bytes of JSON (`\u001f`); a number at most 24 characters.
+const MAX_UNIT_BYTES = 6
+const MAX_NUMBER_BYTES = 24
+
+/**
+ * An upper bound of the UTF-8 bytes of `JSON.stringify(value)`, or a number over `limit` as soon
+ * as the bound passes it. Values the walk cannot bound (a `toJSON` method, other than plain
+ * objects and arrays, very deep nesting) count as over the limit: the caller serialises them.
+ */
+export function jsonBytesBound (value: unknown, limit: number, depth: number): number {
+  if (typeof value === 'string') return 2 + value.length * MAX_UNIT_BYTES
+  if (typeof value === 'number') return MAX_NUMBER_BYTES
+  if (typeof value === 'boolean' || value === null || value === undefined) return 5
+  if (typeof value !== 'object' || depth > 64) return Infinity
+  let total = 2
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length && total <= limit; i++) total += 1 + jsonBytesBound(value[i], limit - total, depth + 1)
+    return total
+  }
+  const proto: unknown = Object.getPrototypeOf(value)
+  if ((proto !== Object.prototype && proto !== null) || typeof (value as { toJSON?: unknown }).toJSON === 'function') return Infinity
+  for (const k in value) {
+    total += 4 + k.length * MAX_UNIT_BYTES + jsonBytesBound((value as Record<string, unknown>)[k], limit - total, depth + 1)
+    if (total > limit) return total
+  }
+  return total
 }
 
 /** A string cut to `maxBytes` UTF-8 bytes with a visible marker saying how much was dropped. */

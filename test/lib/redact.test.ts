@@ -1,5 +1,6 @@
 import t from 'tap'
-import { capBody, capString, classifyKey, isSecretKey, PLAIN_KEYS, redact, redactHeaders, REDACTED } from '../../lib/redact.js'
+import { capBody, capString, classifyKey, isSecretKey, jsonBytesBound, PLAIN_KEYS, redact, redactHeaders, REDACTED } from '../../lib/redact.js'
+import { rng } from '../helpers/rng.js'
 
 t.test('secret-looking keys', async (t) => {
   for (const k of ['authorization', 'Authorization', 'x-api-key', 'api_key', 'apiKey', 'OPENAI_API_KEY', 'cookie', 'Set-Cookie', 'password',
@@ -34,8 +35,37 @@ t.test('capBody / capString', async (t) => {
   t.equal(capped.original_bytes, Buffer.byteLength(JSON.stringify(big)))
   t.ok(Buffer.byteLength(capped.preview as string) <= 1024)
   t.notMatch(capped.preview as string, /\uFFFD/, 'no broken character at the cut')
+  // Just over the cap by bytes, though its bound walk and its character count say little.
+  const edge = { s: '\u0001'.repeat(200) }
+  t.equal(capBody(edge, 1201)._pulse_truncated, true, 'escaped control characters count as their JSON bytes')
+  t.equal(capBody(edge, 1210), edge)
+  t.equal(capBody({ d: new Date(0) }, 1024).d instanceof Date, true, 'a value with toJSON is measured by serialising it')
   t.equal(capString('abc', 100), 'abc')
   t.match(capString('x'.repeat(500), 100), /^x+…\[truncated by pulse-proxy: 500 bytes\]$/)
+})
+
+t.test('jsonBytesBound is never under the real size (random JSON values)', async (t) => {
+  const chars = ['a', 'ü', '€', '😀', '"', '\\', '\n', '\u0001', '\u2028']
+  for (let seed = 1; seed <= 300; seed++) {
+    const r = rng(seed)
+    const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)] as T
+    const value = (depth: number): unknown => {
+      const k = Math.floor(r() * (depth > 4 ? 4 : 6))
+      if (k === 0) return Array.from({ length: Math.floor(r() * 20) }, () => pick(chars)).join('')
+      if (k === 1) return pick([0, -1.5e-300, 123456789.123456789, Number.MAX_VALUE, NaN, -0])
+      if (k === 2) return pick([true, false, null])
+      if (k === 3) return undefined
+      if (k === 4) return Array.from({ length: Math.floor(r() * 5) }, () => value(depth + 1))
+      return Object.fromEntries(Array.from({ length: Math.floor(r() * 5) }, () => [pick(chars) + pick(chars), value(depth + 1)]))
+    }
+    const v = { root: value(0) }
+    const bytes = Buffer.byteLength(JSON.stringify(v))
+    t.ok(jsonBytesBound(v, Infinity, 0) >= bytes, `seed ${seed}`)
+    // With a limit, the walk may stop early, but only once it is past the limit.
+    const limit = Math.floor(bytes / 2)
+    const bounded = jsonBytesBound(v, limit, 0)
+    t.ok(bounded > limit || bounded >= bytes, `seed ${seed}, limit ${limit}`)
+  }
 })
 
 t.test('redact leaves its input untouched and shares only what it did not change', async (t) => {
