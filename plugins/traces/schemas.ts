@@ -72,8 +72,11 @@ export type Trace = Static<typeof Trace>
 export const TraceBatch = Type.Array(Trace, { minItems: 1, maxItems: MAX_BATCH })
 export type TraceBatch = Static<typeof TraceBatch>
 
-/** `app.pulse.traces.record()` takes a trace plus the project it belongs to. */
-export type RecordedTrace = Trace & { project_id: string }
+/**
+ * `app.pulse.traces.record()` takes a trace plus the project it belongs to; in process, its
+ * timestamp may be a Date (the proxy's are: no ISO text to write and parse back per call).
+ */
+export type RecordedTrace = Omit<Trace, 'timestamp'> & { project_id: string, timestamp: string | Date }
 
 /**
  * A trace as the query routes return it: the stored, redacted form. Bodies are absent when

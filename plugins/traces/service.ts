@@ -49,7 +49,10 @@ export interface TracesServiceDeps {
 export interface TracesService {
   /** Store a batch for a project now; resolves once every trace is stored (and rolled up). */
   ingest(projectId: string, traces: Trace[]): Promise<{ count: number, traces: string[] }>
-  /** Queue a trace for a batched write; never blocks, never throws. */
+  /**
+   * Queue a trace for a batched write; never blocks, never throws. The trace is taken over as
+   * it is (not copied) and read when the batch is written: do not change it afterwards.
+   */
   record(trace: RecordedTrace): RecordResult
   /** Write every queued trace; resolves when they are stored. */
   flush(): Promise<void>
@@ -66,6 +69,12 @@ export interface TracesService {
   close(): Promise<void>
 }
 
+/** The scalar fields a trace may carry besides the required ones, stored as they are. */
+const OPTIONAL_SCALARS = [
+  'model_used', 'provider_request_id', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens',
+  'finish_reason', 'cost_cents', 'cost_source', 'unpriced', 'usage_source', 'session_id', 'ttft_ms'
+] as const satisfies ReadonlyArray<keyof Trace>
+
 function definedOnly<T extends Record<string, unknown>> (obj: T): T {
   for (const k of Object.keys(obj)) if (obj[k] === undefined || obj[k] === null) delete obj[k]
   return obj
@@ -76,7 +85,9 @@ export function recordProblem (t: RecordedTrace): string | undefined {
   if (typeof t !== 'object' || t === null) return 'trace must be an object'
   if (typeof t.project_id !== 'string' || t.project_id === '') return 'project_id is required'
   if (typeof t.trace_id !== 'string' || !UUID.test(t.trace_id)) return 'trace_id must be a UUID'
-  if (typeof t.timestamp !== 'string' || Number.isNaN(Date.parse(t.timestamp))) return 'timestamp must be an ISO 8601 date-time'
+  if (t.timestamp instanceof Date ? Number.isNaN(t.timestamp.getTime()) : typeof t.timestamp !== 'string' || Number.isNaN(Date.parse(t.timestamp))) {
+    return 'timestamp must be a Date or an ISO 8601 date-time'
+  }
   if (typeof t.provider !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(t.provider)) return 'provider must be a provider name'
   if (typeof t.model_requested !== 'string' || t.model_requested === '') return 'model_requested is required'
   if (!(TRACE_STATUSES as readonly string[]).includes(t.status)) return 'status must be success, error or cancelled'
@@ -91,39 +102,35 @@ export function createTracesService (deps: TracesServiceDeps): TracesService {
   const { batchSize, flushIntervalMs, maxSize } = options.queue
 
   /** The stored form: known fields only, nulls dropped, bodies redacted and capped, cost filled in. */
-  function prepare (projectId: string, t: Trace, receivedAt: Date): TraceRecord {
-    const timestamp = new Date(t.timestamp)
+  function prepare (projectId: string, t: Trace | RecordedTrace, receivedAt: Date): TraceRecord {
+    // A Date is copied: the stored record must not change if the caller's object does.
+    const timestamp = t.timestamp instanceof Date ? new Date(t.timestamp.getTime()) : new Date(t.timestamp)
     const capture = options.captureBodies
     const cap = options.maxBodyBytes
-    const record: TraceRecord = definedOnly({
+    // Built field by field, never with undefined then deleted: a deleted property turns the
+    // object into a slow dictionary, and every later step (store, rollup) reads it.
+    const record: TraceRecord = {
       project_id: projectId,
       trace_id: t.trace_id.toLowerCase(),
       timestamp,
       received_at: receivedAt,
       provider: t.provider,
       model_requested: t.model_requested,
-      model_used: t.model_used,
-      provider_request_id: t.provider_request_id,
-      request_body: capture && t.request_body != null ? capBody(redact(t.request_body), cap) : undefined,
-      response_body: capture && t.response_body != null ? capBody(redact(t.response_body), cap) : undefined,
-      input_tokens: t.input_tokens,
-      output_tokens: t.output_tokens,
-      cache_read_tokens: t.cache_read_tokens,
-      cache_write_tokens: t.cache_write_tokens,
-      output_text: capture && typeof t.output_text === 'string' ? capString(t.output_text, cap) : undefined,
-      finish_reason: t.finish_reason,
       status: t.status,
-      error: t.error != null ? capBody(redact(t.error), cap) : undefined,
-      cost_cents: t.cost_cents,
-      cost_source: t.cost_source,
-      unpriced: t.unpriced,
-      usage_source: t.usage_source,
-      session_id: t.session_id,
-      metadata: t.metadata != null ? capBody(redact(t.metadata), cap) : undefined,
-      latency_ms: t.latency_ms,
-      ttft_ms: t.ttft_ms,
-      expires_at: options.traceRetentionDays !== undefined ? new Date(timestamp.getTime() + options.traceRetentionDays * DAY_MS) : undefined
-    })
+      latency_ms: t.latency_ms
+    }
+    const into = record as Record<string, unknown>
+    const source = t as Record<string, unknown>
+    for (const k of OPTIONAL_SCALARS) {
+      const v = source[k]
+      if (v !== undefined && v !== null) into[k] = v
+    }
+    if (capture && t.request_body != null) record.request_body = capBody(redact(t.request_body), cap)
+    if (capture && t.response_body != null) record.response_body = capBody(redact(t.response_body), cap)
+    if (capture && typeof t.output_text === 'string') record.output_text = capString(t.output_text, cap)
+    if (t.error != null) record.error = capBody(redact(t.error), cap) as TraceRecord['error']
+    if (t.metadata != null) record.metadata = capBody(redact(t.metadata), cap)
+    if (options.traceRetentionDays !== undefined) record.expires_at = new Date(timestamp.getTime() + options.traceRetentionDays * DAY_MS)
     if (record.cost_cents === undefined && (record.input_tokens !== undefined || record.output_tokens !== undefined)) {
       const usage = {
         inputTokens: record.input_tokens,
@@ -135,7 +142,7 @@ export function createTracesService (deps: TracesServiceDeps): TracesService {
       if (cost !== null) {
         record.cost_cents = cost
         record.cost_source = 'pricing_table'
-        delete record.unpriced
+        if (record.unpriced !== undefined) delete record.unpriced
       } else {
         record.cost_source ??= 'none'
         record.unpriced = true

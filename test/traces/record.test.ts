@@ -106,7 +106,21 @@ t.test('invalid traces are refused, not thrown', async (t) => {
   t.match(svc.record({ ...rec(), project_id: '' }), { accepted: false, reason: 'invalid' })
   t.match(svc.record({ ...rec(), status: 'weird' as 'error' }), { accepted: false, reason: 'invalid' })
   t.match(svc.record({ ...rec(), trace_id: 'nope' }), { accepted: false, reason: 'invalid' })
-  t.equal(svc.stats().refused, 3)
+  t.match(svc.record({ ...rec(), timestamp: new Date(NaN) }), { accepted: false, reason: 'invalid' })
+  t.match(svc.record({ ...rec(), timestamp: 'yesterday' }), { accepted: false, reason: 'invalid' })
+  t.equal(svc.stats().refused, 5)
+})
+
+t.test('a Date timestamp is stored as that instant, as a Date of the store\'s own', async (t) => {
+  const repo = new GatedTraces()
+  const { svc } = service(repo, {})
+  const at = new Date('2026-03-01T10:00:00.123Z')
+  const trace = rec({ timestamp: at.toISOString() })
+  t.match(svc.record({ ...trace, timestamp: at }), { accepted: true })
+  await svc.flush()
+  at.setTime(0)
+  const stored = await repo.get('P', trace.trace_id)
+  t.equal(stored?.timestamp.toISOString(), '2026-03-01T10:00:00.123Z')
 })
 
 t.test('app.pulse.traces: record, stats, and close flushes to the repository before it completes', async (t) => {
