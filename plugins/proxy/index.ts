@@ -91,7 +91,7 @@ const pulseProviderProxyPlugin: FastifyPluginAsync<PulseProviderProxyOptions> = 
   await registerRoutes(app, proxyRoutes({
     service,
     passthrough,
-    sessionKey: async (request, provider) => await app.pulse.auth.sessionProviderKey(request, provider),
+    sessionKey: (request, provider) => app.pulse.auth.sessionProviderKey(request, provider),
     overheadHeader: options.overheadHeader,
     bodyLimit
   }))

@@ -4,7 +4,7 @@ import { describe } from '../../lib/errors.js'
 import { OriginUnconfiguredError, PassthroughPathError, upstreamError } from './errors.js'
 import type { PassthroughOrigin } from './options.js'
 import type { HeaderBag } from './providers/types.js'
-import { classifyTransportError, errorCode, readBody } from './upstream.js'
+import { classifyTransportError, errorCode, readBody, type CallSignal } from './upstream.js'
 import createError from '@fastify/error'
 import { isLoopbackUrl } from '../../lib/net.js'
 
@@ -77,7 +77,7 @@ export interface PassthroughInput {
   body?: Buffer
   projectId: string
   requestId: string
-  signal: AbortSignal
+  signal: CallSignal
   startedAt: number
 }
 

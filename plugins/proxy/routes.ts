@@ -10,6 +10,7 @@ import {
   ProviderBody, UnpricedQuery, UnpricedResponse
 } from './schemas.js'
 import type { CallOutcome, ProxyService } from './service.js'
+import { ClientSignal } from './upstream.js'
 
 export interface ProxyRoutesDeps {
   service: ProxyService
@@ -23,12 +24,12 @@ export interface ProxyRoutesDeps {
 const bearer: Array<Record<string, string[]>> = [{ bearer: [] }, { sessionCookie: [] }]
 
 /** Aborted when the client goes away before the response finished. */
-function clientSignal (reply: FastifyReply): AbortSignal {
-  const controller = new AbortController()
+function clientSignal (reply: FastifyReply): ClientSignal {
+  const signal = new ClientSignal()
   reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) controller.abort()
+    if (!reply.raw.writableFinished) signal.abort()
   })
-  return controller.signal
+  return signal
 }
 
 /** When the request arrived, on the service's clock: auth and body parsing count as our overhead. */
@@ -55,7 +56,7 @@ export function proxyRoutes (deps: ProxyRoutesDeps) {
       projectId: principal.projectId,
       requestId: String(request.id),
       clientHeaders: request.headers,
-      sessionKey: async (provider) => await deps.sessionKey(request, provider),
+      sessionKey: (provider) => deps.sessionKey(request, provider),
       signal: clientSignal(res),
       startedAt: startedAt(res),
       ...(typeof sessionHeader === 'string' && sessionHeader !== '' && sessionHeader.length <= 256 ? { sessionId: sessionHeader } : {})
@@ -96,7 +97,7 @@ export function proxyRoutes (deps: ProxyRoutesDeps) {
       const list = await service.models({
         projectId: request.pulse!.projectId,
         requestId: String(request.id),
-        sessionKey: async (provider) => await deps.sessionKey(request, provider),
+        sessionKey: (provider) => deps.sessionKey(request, provider),
         signal: clientSignal(res),
         ...(request.query.provider !== undefined ? { provider: request.query.provider } : {})
       })

@@ -22,7 +22,7 @@ import { networkFault, stalledFault, type StreamFault } from './stream/faults.js
 import type { StreamSummary } from './stream/pipeline.js'
 import {
   classifyTransportError, errorCode, errorDetail, headerValue, readBody,
-  type CallUpstream, type UpstreamResponse
+  type CallSignal, type CallUpstream, type UpstreamResponse
 } from './upstream.js'
 import type { UnpricedModel, UnpricedRepository } from './store/store.js'
 
@@ -62,7 +62,7 @@ export interface CallInput {
   /** The key the caller's BYOK session holds for a provider, or null. */
   sessionKey: (provider: string) => Promise<string | null>
   /** Aborted when the client goes away. */
-  signal: AbortSignal
+  signal: CallSignal
   /** `clock()` when the request arrived (before auth and body parsing). */
   startedAt: number
   /** Trace fields the caller adds (e.g. `x-pulse-session-id`). */
@@ -89,7 +89,7 @@ export interface ModelsInput {
   projectId: string
   requestId: string
   sessionKey: (provider: string) => Promise<string | null>
-  signal: AbortSignal
+  signal: CallSignal
   /** Only this provider, its ids unprefixed; else every provider with a key, ids prefixed `<provider>/`. */
   provider?: string
 }
@@ -126,14 +126,6 @@ interface Outcome {
 
 const CLIENT_ABORT: StreamFault = { cause: 'client_abort', code: 'PULSE_CLIENT_ABORT', message: 'the client disconnected', retryable: false }
 
-/** Heads that make no sense to forward; everything the client reads comes from us. */
-const SSE_HEADERS = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache',
-  // Reverse proxies (nginx) must not buffer the stream.
-  'x-accel-buffering': 'no'
-}
-
 /** undici's body (a Node Readable): consumed by events, which costs less than an async iterator. */
 function isNodeReadable (body: UpstreamResponse['body']): body is UpstreamResponse['body'] & Readable {
   return body instanceof Readable
@@ -158,12 +150,13 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
   const keyCache = new Map<string, { value: Promise<string | null>, expires: number }>()
   const KEY_CACHE_MAX = 10_000
 
-  async function vaultKey (projectId: string, provider: string): Promise<string | null> {
-    if (deps.providerKeyCacheMs === 0) return await deps.vaultKey(projectId, provider)
+  // Not async: a cache hit hands back the cached promise, with no extra promise per call.
+  function vaultKey (projectId: string, provider: string): Promise<string | null> {
+    if (deps.providerKeyCacheMs === 0) return deps.vaultKey(projectId, provider)
     const id = `${projectId}\u0000${provider}`
     const t = clock()
     const hit = keyCache.get(id)
-    if (hit !== undefined && hit.expires > t) return await hit.value
+    if (hit !== undefined && hit.expires > t) return hit.value
     if (keyCache.size >= KEY_CACHE_MAX) {
       const oldest = keyCache.keys().next().value
       if (oldest !== undefined) keyCache.delete(oldest)
@@ -173,7 +166,7 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
     keyCache.delete(id)
     keyCache.set(id, { value, expires: t + deps.providerKeyCacheMs })
     value.catch(() => keyCache.delete(id))
-    return await value
+    return value
   }
 
   async function keyFor (provider: ProviderAdapter, input: { projectId: string, sessionKey: CallInput['sessionKey'] }): Promise<string | undefined> {
@@ -226,7 +219,7 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
       const trace: RecordedTrace = {
         project_id: input.projectId,
         trace_id: randomUUID(),
-        timestamp: new Date(wallStart).toISOString(),
+        timestamp: new Date(wallStart),
         provider: provider.name,
         model_requested: str(input.body.model) ?? routedModel,
         request_body: input.body,
@@ -257,17 +250,33 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
         trace.usage_source = 'provider'
       }
       Object.assign(trace, costFields(input.projectId, provider, o.usage, [o.modelUsed, routedModel]))
-      // After the response: redaction and capping of bodies never sit on the client's path.
-      setImmediate(() => {
-        try {
-          const result = deps.recordTrace(trace)
-          if (!result.accepted) log.warn({ reason: result.reason, message: result.message, traceId: trace.trace_id }, 'pulse-proxy: a trace was refused')
-        } catch (err) {
-          log.error({ err }, 'pulse-proxy: recording a trace failed')
-        } finally {
-          finishCall()
-        }
-      })
+      handOverLater(trace)
+    }
+  }
+
+  // Traces are handed to pulse-traces after the response is on its way, the calls that finished
+  // in one turn of the event loop together (one immediate for all of them, not one each).
+  let waiting: RecordedTrace[] = []
+  let handOver: NodeJS.Immediate | undefined
+
+  function handOverLater (trace: RecordedTrace) {
+    waiting.push(trace)
+    handOver ??= setImmediate(handOverNow)
+  }
+
+  function handOverNow () {
+    handOver = undefined
+    const traces = waiting
+    waiting = []
+    for (const trace of traces) {
+      try {
+        const result = deps.recordTrace(trace)
+        if (!result.accepted) log.warn({ reason: result.reason, message: result.message, traceId: trace.trace_id }, 'pulse-proxy: a trace was refused')
+      } catch (err) {
+        log.error({ err }, 'pulse-proxy: recording a trace failed')
+      } finally {
+        finishCall()
+      }
     }
   }
 
@@ -280,7 +289,7 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
   }
 
   /** A transport error before the response started: an envelope for the client, and its trace. */
-  function transportFailure (provider: ProviderAdapter, err: unknown, signal: AbortSignal) {
+  function transportFailure (provider: ProviderAdapter, err: unknown, signal: CallSignal) {
     const kind = classifyTransportError(err, signal)
     if (kind === 'aborted') return { status: 'cancelled' as const, fault: CLIENT_ABORT, error: faultError(CLIENT_ABORT, 499) }
     if (kind === 'network') {
@@ -374,10 +383,8 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
       }
 
       const requestIdUp = providerRequestId(res.headers)
-      const baseHeaders: Record<string, string> = {}
-      if (requestIdUp !== undefined) baseHeaders['x-pulse-provider-request-id'] = requestIdUp
-      if (!req.stream) return await whole(input, provider, req, res, { trace, upstreamMs, baseHeaders, requestIdUp, routedModel: route.model })
-      return stream(input, provider, req, res, { trace, upstreamMs, baseHeaders, requestIdUp })
+      if (!req.stream) return await whole(input, provider, req, res, { trace, upstreamMs, requestIdUp, routedModel: route.model })
+      return stream(input, provider, req, res, { trace, upstreamMs, requestIdUp })
     } catch (err) {
       // Anything thrown before a trace was written (missing key, bad input, a bug) is still one trace.
       const e = err as { code?: string, message?: string, statusCode?: number, pulse?: { cause?: string } }
@@ -386,7 +393,20 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
     }
   }
 
-  interface Ctx { trace: (o: Outcome) => void, upstreamMs: number, baseHeaders: Record<string, string>, requestIdUp?: string, routedModel?: string }
+  interface Ctx { trace: (o: Outcome) => void, upstreamMs: number, requestIdUp: string | undefined, routedModel?: string }
+
+  /**
+   * The answer's headers: none of the upstream's are forwarded, everything the client reads comes
+   * from us. Object literals, not spreads: this runs on every call.
+   */
+  function answerHeaders (stream: boolean, requestIdUp: string | undefined): Record<string, string> {
+    const headers: Record<string, string> = stream
+      // Reverse proxies (nginx) must not buffer the stream.
+      ? { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
+      : { 'content-type': 'application/json; charset=utf-8' }
+    if (requestIdUp !== undefined) headers['x-pulse-provider-request-id'] = requestIdUp
+    return headers
+  }
 
   async function whole (input: CallInput, provider: ProviderAdapter, req: UpstreamRequest, res: UpstreamResponse, ctx: Ctx): Promise<CallOutcome> {
     let text: string
@@ -424,7 +444,7 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
     const overheadMs = Math.max(0, clock() - input.startedAt - ctx.upstreamMs)
     overhead.observe(overheadMs)
     ctx.trace(outcome)
-    return { kind: 'json', status: 200, headers: { 'content-type': 'application/json; charset=utf-8', ...ctx.baseHeaders }, body, overheadMs }
+    return { kind: 'json', status: 200, headers: answerHeaders(false, ctx.requestIdUp), body, overheadMs }
   }
 
   function stream (input: CallInput, provider: ProviderAdapter, req: UpstreamRequest, res: UpstreamResponse, ctx: Ctx): CallOutcome {
@@ -580,7 +600,7 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
       if (wantMore !== undefined) { const resume = wantMore; wantMore = undefined; resume() }
       finish(pipeline.summary())
     })
-    return { kind: 'stream', status: 200, headers: { ...SSE_HEADERS, ...ctx.baseHeaders }, body, overheadMs: headerOverhead }
+    return { kind: 'stream', status: 200, headers: answerHeaders(true, ctx.requestIdUp), body, overheadMs: headerOverhead }
   }
 
   async function models (input: ModelsInput): Promise<ModelList> {
