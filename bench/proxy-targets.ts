@@ -9,7 +9,10 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import { Agent, request } from 'undici'
-import { memoryStore, pulseProxy } from '../index.js'
+
+// pulse-proxy as a host installs it: the compiled build when the runner names it (bench/proxy.ts
+// builds dist/ first), else the sources through tsx.
+const { memoryStore, pulseProxy } = await import(process.env.BENCH_PULSE_LIB ?? '../index.js') as typeof import('../index.js')
 
 const role = process.argv[2]
 const upstream = process.env.BENCH_UPSTREAM ?? ''
@@ -92,8 +95,9 @@ async function pulse (): Promise<{ port: number, apiKey: string }> {
     store: memoryStore(),
     adminKey: ADMIN,
     providers: { openai: { baseUrl: upstream } },
-    // A bounded queue drained in batches, as in production; captured bodies on (the default).
-    traces: { queue: { batchSize: 500, flushIntervalMs: 200, maxSize: 100_000 } }
+    // Tracing as a host gets it by default: bodies captured and redacted, the record() queue
+    // written in batches of 100 (or every second).
+    traces: {}
   })
   await app.ready()
   const created = await app.inject({ method: 'POST', url: '/v1/projects', headers: { 'x-admin-key': ADMIN }, payload: { name: 'bench' } })

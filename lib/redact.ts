@@ -142,9 +142,10 @@ export function capBody (body: Record<string, unknown>, maxBytes: number): Recor
   return marker as unknown as Record<string, unknown>
 }
 
-// A UTF-16 unit is at most 6 bytes of JSON (`\u001f`); a number at most 24 characters.
+// A UTF-16 unit is at most 6 bytes of JSON (`\u001f`); a number at most 25 characters
+// (`-0.0000012345678901234567`).
 const MAX_UNIT_BYTES = 6
-const MAX_NUMBER_BYTES = 24
+const MAX_NUMBER_BYTES = 25
 
 /**
  * An upper bound of the UTF-8 bytes of `JSON.stringify(value)`, or a number over `limit` as soon
@@ -156,13 +157,16 @@ export function jsonBytesBound (value: unknown, limit: number, depth: number): n
   if (typeof value === 'number') return MAX_NUMBER_BYTES
   if (typeof value === 'boolean' || value === null || value === undefined) return 5
   if (typeof value !== 'object' || depth > 64) return Infinity
+  // JSON.stringify calls toJSON on arrays too (an own one, a subclass's, a polluted prototype's).
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return Infinity
+  const proto: unknown = Object.getPrototypeOf(value)
   let total = 2
   if (Array.isArray(value)) {
+    if (proto !== Array.prototype) return Infinity
     for (let i = 0; i < value.length && total <= limit; i++) total += 1 + jsonBytesBound(value[i], limit - total, depth + 1)
     return total
   }
-  const proto: unknown = Object.getPrototypeOf(value)
-  if ((proto !== Object.prototype && proto !== null) || typeof (value as { toJSON?: unknown }).toJSON === 'function') return Infinity
+  if (proto !== Object.prototype && proto !== null) return Infinity
   for (const k in value) {
     total += 4 + k.length * MAX_UNIT_BYTES + jsonBytesBound((value as Record<string, unknown>)[k], limit - total, depth + 1)
     if (total > limit) return total

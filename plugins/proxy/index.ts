@@ -11,7 +11,7 @@ import { createProviderRegistry, ProviderConfigError } from './providers/registr
 import { proxyRoutes } from './routes.js'
 import { createProxyService } from './service.js'
 import { unpricedRepository } from './store/index.js'
-import { createAgent, createCallUpstream, type CallUpstream } from './upstream.js'
+import { abortSignalOf, createAgent, createCallUpstream, type CallUpstream, type SendUpstream } from './upstream.js'
 import './types.js'
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends Record<string, unknown> ? Partial<T[K]> : T[K] }
@@ -55,7 +55,9 @@ const pulseProviderProxyPlugin: FastifyPluginAsync<PulseProviderProxyOptions> = 
   // Upstream sockets are ours: closed after the server stopped taking requests.
   app.addHook('onClose', async () => { await agent.close() })
   const base = createCallUpstream(agent)
-  const callUpstream = wrap === undefined ? base : wrap(base)
+  // A host's wrapper gets a real AbortSignal, as CallUpstream promises.
+  const wrapped = wrap?.(base)
+  const callUpstream: SendUpstream = wrapped === undefined ? base : async (adapter, req, signal) => await wrapped(adapter, req, abortSignalOf(signal))
 
   const unpriced = await app.pulse.store.repository('unpricedModels', unpricedRepository(options.maxUnpricedModels))
   const service = createProxyService({

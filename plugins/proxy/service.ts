@@ -22,7 +22,7 @@ import { networkFault, stalledFault, type StreamFault } from './stream/faults.js
 import type { StreamSummary } from './stream/pipeline.js'
 import {
   classifyTransportError, errorCode, errorDetail, headerValue, readBody,
-  type CallSignal, type CallUpstream, type UpstreamResponse
+  type CallSignal, type SendUpstream, type UpstreamResponse
 } from './upstream.js'
 import type { UnpricedModel, UnpricedRepository } from './store/store.js'
 
@@ -36,7 +36,7 @@ export interface ServiceLogger {
 export interface ProxyServiceDeps {
   registry: ProviderRegistry
   pricing: Pricing
-  callUpstream: CallUpstream
+  callUpstream: SendUpstream
   /** The project's provider key from the vault (`provider.<name>`), or null. */
   vaultKey: (projectId: string, provider: string) => Promise<string | null>
   /** Hands a finished call's trace to pulse-traces; must not block. */

@@ -40,6 +40,10 @@ t.test('capBody / capString', async (t) => {
   t.equal(capBody(edge, 1201)._pulse_truncated, true, 'escaped control characters count as their JSON bytes')
   t.equal(capBody(edge, 1210), edge)
   t.equal(capBody({ d: new Date(0) }, 1024).d instanceof Date, true, 'a value with toJSON is measured by serialising it')
+  const numbers = { a: Array(1000).fill(-0.0000012345678901234567) }
+  t.equal(capBody(numbers, Buffer.byteLength(JSON.stringify(numbers)) - 1)._pulse_truncated, true, 'the longest numbers count in full')
+  const custom = Object.assign([1], { toJSON: () => 'x'.repeat(100_000) })
+  t.equal(capBody({ a: custom }, 1000)._pulse_truncated, true, 'an array with toJSON is measured by serialising it')
   t.equal(capString('abc', 100), 'abc')
   t.match(capString('x'.repeat(500), 100), /^x+…\[truncated by pulse-proxy: 500 bytes\]$/)
 })
@@ -52,7 +56,7 @@ t.test('jsonBytesBound is never under the real size (random JSON values)', async
     const value = (depth: number): unknown => {
       const k = Math.floor(r() * (depth > 4 ? 4 : 6))
       if (k === 0) return Array.from({ length: Math.floor(r() * 20) }, () => pick(chars)).join('')
-      if (k === 1) return pick([0, -1.5e-300, 123456789.123456789, Number.MAX_VALUE, NaN, -0])
+      if (k === 1) return pick([0, -1.5e-300, 123456789.12345679, -0.0000012345678901234567, -1.2345678901234567e-6, Number.MAX_VALUE, NaN, -0])
       if (k === 2) return pick([true, false, null])
       if (k === 3) return undefined
       if (k === 4) return Array.from({ length: Math.floor(r() * 5) }, () => value(depth + 1))

@@ -113,6 +113,31 @@ t.test('a client that leaves mid-stream (events flowing) aborts the upstream too
   t.equal((traces[0]?.error as { cause?: string } | undefined)?.cause, 'client_abort')
 })
 
+t.test('a host\'s callUpstream wrapper gets a real AbortSignal, aborted when the client leaves', async (t) => {
+  const seen: AbortSignal[] = []
+  const h = await proxyHarness(t, {
+    proxy: {
+      callUpstream: (base) => async (adapter, req, signal) => {
+        seen.push(signal)
+        return await base(adapter, req, signal)
+      }
+    }
+  })
+  const base = await h.listen()
+  h.upstreams.openai.next({ split: 'bytes' })
+  const controller = new AbortController()
+  const res = await request(`${base}/v1/chat/completions`, { method: 'POST', headers: { ...h.headers, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'x' }] }), signal: controller.signal })
+  for await (const chunk of res.body) {
+    if (String(chunk).length > 0) break
+  }
+  t.equal(seen.length, 1)
+  t.ok(seen[0] instanceof AbortSignal, 'an AbortSignal, as the CallUpstream type says')
+  t.equal(seen[0]?.aborted, false)
+  controller.abort()
+  t.ok(await within(h.upstreams.openai.clientClosed(0)), 'the upstream saw its socket closed')
+  t.equal(seen[0]?.aborted, true, 'the wrapper\'s signal aborted with the client')
+})
+
 t.test('a headers timeout is a 504 provider_timeout envelope, traced', async (t) => {
   const sockets = new Set<Socket>()
   const silent = createServer((s) => { sockets.add(s) })

@@ -19,7 +19,7 @@ export interface MockProviderOptions {
 
 const encoder = new TextEncoder()
 
-async function * emit (parts: string[], signal?: { readonly aborted: boolean }): AsyncGenerator<Uint8Array> {
+async function * emit (parts: string[], signal?: AbortSignal): AsyncGenerator<Uint8Array> {
   for (const part of parts) {
     if (signal?.aborted === true) return
     yield encoder.encode(part)
@@ -30,11 +30,11 @@ function json (status: number, body: unknown): LocalResponse {
   return { statusCode: status, headers: { 'content-type': 'application/json' }, body: emit([JSON.stringify(body)]) }
 }
 
-function sse (parts: string[], signal?: { readonly aborted: boolean }): LocalResponse {
+function sse (parts: string[], signal?: AbortSignal): LocalResponse {
   return { statusCode: 200, headers: { 'content-type': 'text/event-stream' }, body: emit(parts, signal) }
 }
 
-function answer (request: UpstreamRequest, now: number, signal?: { readonly aborted: boolean }): LocalResponse {
+function answer (request: UpstreamRequest, now: number, signal?: AbortSignal): LocalResponse {
   const path = request.url.slice(MOCK_BASE_URL.length)
   if (path === '/models') {
     return json(200, { object: 'list', data: MOCK_MODELS.map((id) => ({ id, object: 'model', created: 0, owned_by: 'pulse-proxy' })) })

@@ -93,7 +93,7 @@ export interface LocalResponse {
 
 /** For providers whose upstream lives in this process (mock): the proxy calls it instead of HTTP. */
 export interface LocalTransport {
-  handle: (request: UpstreamRequest, signal?: { readonly aborted: boolean }) => Promise<LocalResponse>
+  handle: (request: UpstreamRequest, signal?: AbortSignal) => Promise<LocalResponse>
 }
 
 export interface StreamOptions {
