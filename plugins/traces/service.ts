@@ -6,6 +6,10 @@ import type { TraceFilter, TraceRecord, TracesRepository } from './store/store.j
 import type { TracesOptions } from './options.js'
 
 const DAY_MS = 86_400_000
+/** Traces prepared (redacted, capped, priced) per turn of the event loop in the record() drain. */
+const PREPARE_SLICE = 16
+
+const yieldToRequests = async () => { await new Promise<void>((resolve) => setImmediate(resolve)) }
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 export interface ServiceLogger {
@@ -194,7 +198,11 @@ export function createTracesService (deps: TracesServiceDeps): TracesService {
           inFlight = batch.length
           const records: TraceRecord[] = []
           const kept: Pending[] = []
-          for (const p of batch) {
+          for (let i = 0; i < batch.length; i++) {
+            // The drain shares the event loop with the host's requests: a short pause every few
+            // traces, so preparing a batch never holds a request up for more than ~0.1 ms.
+            if (i > 0 && i % PREPARE_SLICE === 0) await yieldToRequests()
+            const p = batch[i] as Pending
             try {
               records.push(prepare(p.trace.project_id, p.trace, p.receivedAt))
               kept.push(p)

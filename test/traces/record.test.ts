@@ -100,6 +100,19 @@ t.test('a failing store keeps traces queued and retries; close reports what it c
   t.ok(lines.some((l) => l.level === 'error' && (l.obj as { lost?: number }).lost === 1), 'a loss at close is logged with its count')
 })
 
+t.test('writing a batch yields to the event loop while it prepares the traces', async (t) => {
+  const repo = new GatedTraces()
+  const { svc } = service(repo, { batchSize: 64, flushIntervalMs: 60_000 })
+  for (let i = 0; i < 64; i++) svc.record(rec())
+  const order: string[] = []
+  const flushed = svc.flush().then(() => { order.push('flushed') })
+  // Another request's work, two turns of the event loop away.
+  setImmediate(() => setImmediate(() => { order.push('other') }))
+  await flushed
+  t.same(order, ['other', 'flushed'], 'other work ran while the batch was prepared')
+  t.equal(svc.stats().written, 64)
+})
+
 t.test('invalid traces are refused, not thrown', async (t) => {
   const repo = new GatedTraces()
   const { svc } = service(repo, {})
