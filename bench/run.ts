@@ -1,6 +1,6 @@
 // `npm run bench [-- name…]`: runs every benchmark module (or the named ones) on loopback and
 // writes bench/RESULTS.md. Add a benchmark by writing a BenchModule and listing it here.
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { analyticsBench } from './analytics.js'
@@ -35,7 +35,10 @@ const header = [
   ...sections.flatMap((s) => s.checks.map((c) => `| ${c.name} | ${c.ok ? 'met' : '**missed**'} | ${c.detail} |`)),
   ''
 ]
-const body = sections.map((s) => `## ${s.title}\n\n${s.markdown}\n`)
+// A module's hand-written reading of its figures (what was changed, what is left), if any,
+// follows its generated section: bench/notes/<name>.md.
+const notes = await Promise.all(selected.map(async (m) => await readFile(new URL(`./notes/${m.name}.md`, import.meta.url), 'utf8').catch(() => '')))
+const body = sections.map((s, i) => `## ${s.title}\n\n${s.markdown}\n${notes[i] === '' ? '' : `\n${notes[i] ?? ''}`}`)
 const out = fileURLToPath(new URL('./RESULTS.md', import.meta.url))
 await writeFile(out, [...header, ...body].join('\n'))
 ctx.log(`wrote ${out}`)
