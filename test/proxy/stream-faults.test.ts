@@ -95,9 +95,8 @@ t.test('the stream is forwarded as it arrives: the client reads the first event 
   t.equal(h.app.pulse.proxy.metrics().openStreams, 0, 'no stream left open')
 })
 
-t.test('a client that leaves mid-stream (events flowing) aborts the upstream too', async (t) => {
-  const h = await proxyHarness(t)
-  const base = await h.listen()
+/** Opens an OpenAI-format stream and reads its first bytes; aborting the controller leaves mid-stream. */
+async function midStream (h: Awaited<ReturnType<typeof proxyHarness>>, base: string): Promise<AbortController> {
   // One byte a write: the stream is long-lived enough to leave in the middle.
   h.upstreams.openai.next({ split: 'bytes' })
   const controller = new AbortController()
@@ -105,6 +104,13 @@ t.test('a client that leaves mid-stream (events flowing) aborts the upstream too
   for await (const chunk of res.body) {
     if (String(chunk).length > 0) break
   }
+  return controller
+}
+
+t.test('a client that leaves mid-stream (events flowing) aborts the upstream too', async (t) => {
+  const h = await proxyHarness(t)
+  const base = await h.listen()
+  const controller = await midStream(h, base)
   controller.abort()
   t.ok(await within(h.upstreams.openai.clientClosed(0)), 'the upstream saw its socket closed')
   const traces = await h.traces()
@@ -124,12 +130,7 @@ t.test('a host\'s callUpstream wrapper gets a real AbortSignal, aborted when the
     }
   })
   const base = await h.listen()
-  h.upstreams.openai.next({ split: 'bytes' })
-  const controller = new AbortController()
-  const res = await request(`${base}/v1/chat/completions`, { method: 'POST', headers: { ...h.headers, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'x' }] }), signal: controller.signal })
-  for await (const chunk of res.body) {
-    if (String(chunk).length > 0) break
-  }
+  const controller = await midStream(h, base)
   t.equal(seen.length, 1)
   t.ok(seen[0] instanceof AbortSignal, 'an AbortSignal, as the CallUpstream type says')
   t.equal(seen[0]?.aborted, false)
