@@ -190,53 +190,53 @@ export function createTracesService (deps: TracesServiceDeps): TracesService {
 
   /** Write queued traces batch by batch until the queue is empty; one drain at a time. */
   function drain (): Promise<void> {
-    draining ??= (async () => {
-      try {
-        while (queue.length > 0) {
-          const batch = queue.slice(0, batchSize)
-          queue = queue.slice(batch.length)
-          inFlight = batch.length
-          const records: TraceRecord[] = []
-          const kept: Pending[] = []
-          for (let i = 0; i < batch.length; i++) {
-            // The drain shares the event loop with the host's requests: a short pause every few
-            // traces, so preparing a batch never holds a request up for more than ~0.1 ms.
-            if (i > 0 && i % PREPARE_SLICE === 0) await yieldToRequests()
-            const p = batch[i] as Pending
-            try {
-              records.push(prepare(p.trace.project_id, p.trace, p.receivedAt))
-              kept.push(p)
-            } catch (err) {
-              // Checked at record(); only a body that cannot be serialised gets here.
-              counters.lost++
-              log.error({ err, traceId: p.trace.trace_id }, 'pulse-traces: a recorded trace could not be prepared; it is dropped')
-            }
-          }
-          try {
-            await write(records)
-            counters.written += records.length
-          } catch (err) {
-            counters.failedWrites++
-            // Back to the front, in order: retried on the next tick of the flush timer.
-            queue = kept.concat(queue)
-            log.error({ err, traces: batch.length }, 'pulse-traces: writing traces failed; they stay queued and are retried')
-            return
-          } finally {
-            inFlight = 0
-          }
-        }
-      } finally {
-        draining = undefined
-      }
-    })()
+    // Cleared by .finally, which runs after the assignment: a drain that finds the queue empty
+    // finishes synchronously, and clearing inside it would run first and leave it set for good.
+    draining ??= writeQueued().finally(() => { draining = undefined })
     return draining
+  }
+
+  async function writeQueued (): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue.slice(0, batchSize)
+      queue = queue.slice(batch.length)
+      inFlight = batch.length
+      const records: TraceRecord[] = []
+      const kept: Pending[] = []
+      for (let i = 0; i < batch.length; i++) {
+        // The drain shares the event loop with the host's requests: a pause every few traces,
+        // so preparing a batch holds a request up for one short slice at most.
+        if (i > 0 && i % PREPARE_SLICE === 0) await yieldToRequests()
+        const p = batch[i] as Pending
+        try {
+          records.push(prepare(p.trace.project_id, p.trace, p.receivedAt))
+          kept.push(p)
+        } catch (err) {
+          // Checked at record(); only a body that cannot be serialised gets here.
+          counters.lost++
+          log.error({ err, traceId: p.trace.trace_id }, 'pulse-traces: a recorded trace could not be prepared; it is dropped')
+        }
+      }
+      try {
+        await write(records)
+        counters.written += records.length
+      } catch (err) {
+        counters.failedWrites++
+        // Back to the front, in order: retried on the next tick of the flush timer.
+        queue = kept.concat(queue)
+        log.error({ err, traces: batch.length }, 'pulse-traces: writing traces failed; they stay queued and are retried')
+        return
+      } finally {
+        inFlight = 0
+      }
+    }
   }
 
   function scheduleDrain () {
     if (soon !== undefined || draining !== undefined) return
     soon = setImmediate(() => {
       soon = undefined
-      drain().catch(() => {})
+      if (queue.length > 0) drain().catch(() => {})
     })
   }
 

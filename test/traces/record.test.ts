@@ -100,6 +100,24 @@ t.test('a failing store keeps traces queued and retries; close reports what it c
   t.ok(lines.some((l) => l.level === 'error' && (l.obj as { lost?: number }).lost === 1), 'a loss at close is logged with its count')
 })
 
+t.test('a drain that finds the queue empty does not stop later writes', async (t) => {
+  const repo = new GatedTraces()
+  const { svc } = service(repo, { batchSize: 10, flushIntervalMs: 60_000 })
+  // Ten traces schedule a drain for the next turn; flush() writes them first, so that drain
+  // finds nothing to do. It must not stay "running" and block every later write.
+  for (let i = 0; i < 10; i++) svc.record(rec())
+  await svc.flush()
+  await new Promise((resolve) => setImmediate(resolve))
+  for (let i = 0; i < 10; i++) svc.record(rec())
+  await svc.flush()
+  t.equal(svc.stats().written, 20)
+  t.equal(svc.stats().queued, 0)
+  // And a drain started on an empty queue settles (flush and close do not spin forever).
+  await svc.flush()
+  await svc.close()
+  t.pass('closed')
+})
+
 t.test('writing a batch yields to the event loop while it prepares the traces', async (t) => {
   const repo = new GatedTraces()
   const { svc } = service(repo, { batchSize: 64, flushIntervalMs: 60_000 })
