@@ -1,3 +1,4 @@
+import { once } from 'node:events'
 import { createServer, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
@@ -95,15 +96,17 @@ t.test('the stream is forwarded as it arrives: the client reads the first event 
   t.equal(h.app.pulse.proxy.metrics().openStreams, 0, 'no stream left open')
 })
 
-/** Opens an OpenAI-format stream and reads its first bytes; aborting the controller leaves mid-stream. */
+/**
+ * Opens an OpenAI-format stream and waits for its first bytes, still reading (breaking out of a
+ * `for await` would itself close the request); aborting the controller leaves mid-stream.
+ */
 async function midStream (h: Awaited<ReturnType<typeof proxyHarness>>, base: string): Promise<AbortController> {
   // One byte a write: the stream is long-lived enough to leave in the middle.
   h.upstreams.openai.next({ split: 'bytes' })
   const controller = new AbortController()
   const res = await request(`${base}/v1/chat/completions`, { method: 'POST', headers: { ...h.headers, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'x' }] }), signal: controller.signal })
-  for await (const chunk of res.body) {
-    if (String(chunk).length > 0) break
-  }
+  res.body.on('error', () => {}) // the abort below errors the body: expected
+  await once(res.body, 'data')
   return controller
 }
 
@@ -111,6 +114,7 @@ t.test('a client that leaves mid-stream (events flowing) aborts the upstream too
   const h = await proxyHarness(t)
   const base = await h.listen()
   const controller = await midStream(h, base)
+  t.equal(h.upstreams.openai.closedEarly, 0, 'the stream is still open before the client leaves')
   controller.abort()
   t.ok(await within(h.upstreams.openai.clientClosed(0)), 'the upstream saw its socket closed')
   const traces = await h.traces()
@@ -134,6 +138,7 @@ t.test('a host\'s callUpstream wrapper gets a real AbortSignal, aborted when the
   t.equal(seen.length, 1)
   t.ok(seen[0] instanceof AbortSignal, 'an AbortSignal, as the CallUpstream type says')
   t.equal(seen[0]?.aborted, false)
+  t.equal(h.upstreams.openai.closedEarly, 0, 'the stream is still open before the client leaves')
   controller.abort()
   t.ok(await within(h.upstreams.openai.clientClosed(0)), 'the upstream saw its socket closed')
   t.equal(seen[0]?.aborted, true, 'the wrapper\'s signal aborted with the client')
