@@ -240,8 +240,9 @@ async function run (ctx: BenchContext): Promise<BenchSection> {
       checks.push({ name: 'proxy stream: added TTFT p99 ≤ 1.5× the floor\'s', ok: pt99 <= 1.5 * ft99, detail: `pulse +${fmt(pt99, 3)} ms vs floor +${fmt(ft99, 3)} ms` })
     }
     const ratio = (r('pulse', mode).maxRps ?? 0) / Math.max(1, r('floor', mode).maxRps ?? 0)
-    const perRound = (roundsOf[`pulse/${mode}`] ?? []).map((p, i) => `${fmt(p / Math.max(1, roundsOf[`floor/${mode}`]?.[i] ?? 0) * 100)} %`).join(', ')
-    checks.push({ name: `proxy ${mode}: max throughput ≥ 70 % of the floor's`, ok: ratio >= 0.7, detail: `${fmt(r('pulse', mode).maxRps ?? 0)} vs ${fmt(r('floor', mode).maxRps ?? 0)} req/s (${fmt(ratio * 100)} %; round by round ${perRound})` })
+    // One decimal: 69.9 % must not print as a "70 %" that missed.
+    const perRound = (roundsOf[`pulse/${mode}`] ?? []).map((p, i) => `${fmt(p / Math.max(1, roundsOf[`floor/${mode}`]?.[i] ?? 0) * 100, 1)} %`).join(', ')
+    checks.push({ name: `proxy ${mode}: max throughput ≥ 70 % of the floor's`, ok: ratio >= 0.7, detail: `${fmt(r('pulse', mode).maxRps ?? 0)} vs ${fmt(r('floor', mode).maxRps ?? 0)} req/s (${fmt(ratio * 100, 1)} %; round by round ${perRound})` })
     lines.push(
       `### ${mode === 'json' ? 'Non-streaming' : 'Streaming'} (\`stream: ${String(mode === 'stream')}\`)`,
       '',

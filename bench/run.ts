@@ -37,8 +37,16 @@ const header = [
 ]
 // A module's hand-written reading of its figures (what was changed, what is left), if any,
 // follows its generated section: bench/notes/<name>.md.
-const notes = await Promise.all(selected.map(async (m) => await readFile(new URL(`./notes/${m.name}.md`, import.meta.url), 'utf8').catch(() => '')))
-const body = sections.map((s, i) => `## ${s.title}\n\n${s.markdown}\n${notes[i] === '' ? '' : `\n${notes[i] ?? ''}`}`)
+async function notesOf (name: string): Promise<string> {
+  try {
+    return await readFile(new URL(`./notes/${name}.md`, import.meta.url), 'utf8')
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return ''
+    throw err
+  }
+}
+const notes = await Promise.all(selected.map(async (m) => await notesOf(m.name)))
+const body = sections.map((s, i) => `## ${s.title}\n\n${s.markdown}\n${notes[i] === '' ? '' : `\n${notes[i]}`}`)
 const out = fileURLToPath(new URL('./RESULTS.md', import.meta.url))
 await writeFile(out, [...header, ...body].join('\n'))
 ctx.log(`wrote ${out}`)
