@@ -24,6 +24,7 @@ import {
   classifyTransportError, errorCode, errorDetail, headerValue, readBody,
   type CallSignal, type SendUpstream, type UpstreamResponse
 } from './upstream.js'
+import { UpstreamBody } from './upstream-body.js'
 import type { UnpricedModel, UnpricedRepository } from './store/store.js'
 
 export interface ServiceLogger {
@@ -125,11 +126,6 @@ interface Outcome {
 }
 
 const CLIENT_ABORT: StreamFault = { cause: 'client_abort', code: 'PULSE_CLIENT_ABORT', message: 'the client disconnected', retryable: false }
-
-/** undici's body (a Node Readable): consumed by events, which costs less than an async iterator. */
-function isNodeReadable (body: UpstreamResponse['body']): body is UpstreamResponse['body'] & Readable {
-  return body instanceof Readable
-}
 
 function embeddingsSummary (body: JsonObject): JsonObject {
   // Vectors are large and say nothing about the call: keep their count and the usage.
@@ -487,13 +483,13 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
     // An event-driven pump: each upstream chunk goes through the pipeline and is pushed to the
     // client stream at once; when that stream's buffer is full the upstream is paused until the
     // client reads (back-pressure), so a slow client slows the upstream read, not our memory.
-    const node = isNodeReadable(upstream) ? upstream : undefined
+    const direct = upstream instanceof UpstreamBody ? upstream : undefined
     let wantMore: (() => void) | undefined
     const body = new Readable({
       highWaterMark: 16 * 1024,
       read () {
-        if (node !== undefined) {
-          if (node.isPaused()) node.resume()
+        if (direct !== undefined) {
+          direct.resume()
         } else if (wantMore !== undefined) {
           const resume = wantMore
           wantMore = undefined
@@ -507,7 +503,6 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
     /** The client stream ends; `clean` upstreams are left to finish on their own (keep-alive). */
     const end = (clean: boolean) => {
       if (closed) return
-      detach()
       if (!clean) destroyUpstream()
       finish(pipeline.summary())
       body.push(null)
@@ -527,11 +522,7 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
         end(step.fault === undefined)
         return false
       }
-      if (!more) {
-        if (node !== undefined) node.pause()
-        return false
-      }
-      return true
+      return more
     }
 
     const onEnd = () => {
@@ -555,23 +546,16 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
       end(false)
     }
 
-    const onData = (chunk: Uint8Array) => { onChunk(chunk) }
-    let detach = () => {}
-    if (node !== undefined) {
-      // After the end, a late error from the upstream must not be an unhandled 'error' event.
-      node.on('error', () => {})
-      node.on('data', onData)
-      node.on('end', onEnd)
-      node.on('error', onError)
-      detach = () => {
-        node.off('data', onData)
-        node.off('end', onEnd)
-        node.off('error', onError)
-        // A clean end leaves the rest (if any) of the upstream body to drain, keeping its socket.
-        if (!node.readableEnded) node.resume()
-      }
+    if (direct !== undefined) {
+      // Once the client stream is over, what the upstream still sends is read and dropped: a
+      // clean end keeps its keep-alive socket; other ends destroy the body first.
+      direct.consume({
+        data: (chunk) => closed || onChunk(chunk) || closed,
+        end: onEnd,
+        error: onError
+      })
     } else {
-      // Another transport (the in-process mock): its async iterator, with the same back-pressure.
+      // Another transport (the in-process mock, a host's): its async iterator, with the same back-pressure.
       const iterable = upstream
       const pump = async () => {
         try {
@@ -595,7 +579,6 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
     body.once('close', () => {
       if (closed) return
       pipeline.fail(CLIENT_ABORT)
-      detach()
       destroyUpstream()
       if (wantMore !== undefined) { const resume = wantMore; wantMore = undefined; resume() }
       finish(pipeline.summary())

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events'
 import { Readable } from 'node:stream'
-import { Agent, request, type Dispatcher } from 'undici'
+import { Agent, type Dispatcher } from 'undici'
 import type { ProviderAdapter, UpstreamRequest } from './providers/types.js'
+import { dispatchUpstream, UpstreamBody } from './upstream-body.js'
 
 /** An upstream answer, from undici or from an in-process transport (mock). */
 export interface UpstreamResponse {
@@ -79,17 +80,9 @@ export function createAgent (o: UpstreamClientOptions): Agent {
 }
 
 export function createCallUpstream (dispatcher: Dispatcher): SendUpstream {
-  return async (adapter, req, signal) => {
-    if (adapter.transport !== undefined) return await adapter.transport.handle(req, abortSignalOf(signal))
-    const res = await request(req.url, {
-      dispatcher,
-      method: req.method,
-      headers: req.headers,
-      body: req.body ?? null,
-      signal
-    })
-    return { statusCode: res.statusCode, headers: res.headers, body: res.body }
-  }
+  return (adapter, req, signal) => adapter.transport !== undefined
+    ? adapter.transport.handle(req, abortSignalOf(signal))
+    : dispatchUpstream(dispatcher, req, signal)
 }
 
 /** An undici / socket error, classified for the envelope and the trace. */
@@ -121,8 +114,9 @@ export function errorDetail (err: unknown): string {
 
 /** Read a whole (small) upstream body: error bodies and non-streamed answers. */
 export async function readBody (body: AsyncIterable<Uint8Array>): Promise<string> {
-  // undici's body is a Node Readable: its events cost less than an async iterator (a promise
-  // per chunk), and this runs on every non-streamed call.
+  // Our own transport's body, or a Node Readable (undici's request()): both cost less than an
+  // async iterator (a promise per chunk), and this runs on every non-streamed call.
+  if (body instanceof UpstreamBody) return await body.text()
   if (body instanceof Readable) return await readStream(body)
   const chunks: Buffer[] = []
   for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk))
