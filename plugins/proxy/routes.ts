@@ -1,3 +1,4 @@
+import type { OutgoingHttpHeaders } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -43,7 +44,15 @@ export function proxyRoutes (deps: ProxyRoutesDeps) {
   function reply (res: FastifyReply, outcome: CallOutcome | PassthroughResult & { kind?: undefined }) {
     res.code(outcome.status).headers(outcome.headers)
     if (deps.overheadHeader !== false) res.header(deps.overheadHeader, outcome.overheadMs.toFixed(3))
-    return res.send(outcome.body)
+    if (outcome.kind !== 'stream') return res.send(outcome.body)
+    // SSE goes to the client's response as it comes, with the headers the request's hooks set
+    // (correlation id, a host's CORS or security headers). Fastify does not send it, so a
+    // host's onSend hooks do not see it (README, "Decisions"); onResponse hooks and the
+    // request log still run.
+    res.hijack()
+    res.raw.writeHead(outcome.status, res.getHeaders() as OutgoingHttpHeaders)
+    outcome.body.start(res.raw)
+    return res
   }
 
   async function proxied (request: FastifyRequest, res: FastifyReply, operation: Exclude<Operation, 'models'>, clientFormat: WireFormat) {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
-import { Readable } from 'node:stream'
 import { describe, isPulseError, ValidationError } from '../../lib/errors.js'
 import type { Pricing } from '../../lib/pricing.js'
 import type { RecordedTrace } from '../traces/schemas.js'
@@ -25,6 +24,7 @@ import {
   type CallSignal, type SendUpstream, type UpstreamResponse
 } from './upstream.js'
 import { UpstreamBody } from './upstream-body.js'
+import { SseAnswer } from './sse-answer.js'
 import type { UnpricedModel, UnpricedRepository } from './store/store.js'
 
 export interface ServiceLogger {
@@ -73,7 +73,7 @@ export interface CallInput {
 /** A success the route sends as it is: the provider's own body, or an SSE stream. */
 export type CallOutcome =
   | { kind: 'json', status: number, headers: Record<string, string>, body: string, overheadMs: number }
-  | { kind: 'stream', status: number, headers: Record<string, string>, body: Readable, overheadMs: number }
+  | { kind: 'stream', status: number, headers: Record<string, string>, body: SseAnswer, overheadMs: number }
 
 export interface ProxyService {
   call(input: CallInput): Promise<CallOutcome>
@@ -485,27 +485,34 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
     // client reads (back-pressure), so a slow client slows the upstream read, not our memory.
     const direct = upstream instanceof UpstreamBody ? upstream : undefined
     let wantMore: (() => void) | undefined
-    const body = new Readable({
-      highWaterMark: 16 * 1024,
-      read () {
-        if (direct !== undefined) {
-          direct.resume()
-        } else if (wantMore !== undefined) {
-          const resume = wantMore
-          wantMore = undefined
-          resume()
-        }
+    const resumeUpstream = () => {
+      if (direct !== undefined) {
+        direct.resume()
+      } else if (wantMore !== undefined) {
+        const resume = wantMore
+        wantMore = undefined
+        resume()
       }
-    })
+    }
+    // The client left before the end: the route aborts `input.signal` (undici closes the upstream
+    // socket, also when it was stalled), and the call is traced as cancelled.
+    const clientGone = () => {
+      if (closed) return
+      pipeline.fail(CLIENT_ABORT)
+      destroyUpstream()
+      if (wantMore !== undefined) { const resume = wantMore; wantMore = undefined; resume() }
+      finish(pipeline.summary())
+    }
+    const body = new SseAnswer(resumeUpstream, clientGone)
 
-    const write = (out: string | Buffer): boolean => (out.length === 0 ? true : body.push(out))
+    const write = (out: string | Buffer): boolean => body.write(out)
 
     /** The client stream ends; `clean` upstreams are left to finish on their own (keep-alive). */
     const end = (clean: boolean) => {
       if (closed) return
       if (!clean) destroyUpstream()
       finish(pipeline.summary())
-      body.push(null)
+      body.end()
     }
 
     /** Returns false when the stream is over (no more upstream chunks wanted). */
@@ -574,15 +581,6 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
       pump().catch(onError)
     }
 
-    // The client left before the end: the route aborts `input.signal` (undici closes the upstream
-    // socket, also when it was stalled), and the call is traced as cancelled.
-    body.once('close', () => {
-      if (closed) return
-      pipeline.fail(CLIENT_ABORT)
-      destroyUpstream()
-      if (wantMore !== undefined) { const resume = wantMore; wantMore = undefined; resume() }
-      finish(pipeline.summary())
-    })
     return { kind: 'stream', status: 200, headers: answerHeaders(true, ctx.requestIdUp), body, overheadMs: headerOverhead }
   }
 
