@@ -12,25 +12,49 @@ const BODY_KEYS: readonly BodyKey[] = ['request_body', 'response_body', 'error',
  * copied while young); one string per trace costs one stringify on insert and a parse on read.
  */
 interface Stored {
-  fields: Omit<TraceRecord, BodyKey>
+  fields: Fields
   /** `[request_body, response_body, error, metadata]`, absent ones as null; undefined when none. */
   bodies: string | undefined
 }
 
-function pack (trace: TraceRecord): Stored {
-  // Copied key by key: the copy has fast (in-object) properties, and this is several times
-  // cheaper than a rest copy of the service's record (a dictionary-mode object: its nulls were
-  // deleted). Records are built fresh by the service and never changed afterwards: Dates are
-  // not copied.
-  const fields: Record<string, unknown> = {}
-  const source = trace as Record<string, unknown>
-  for (const k in source) {
-    if (k !== 'request_body' && k !== 'response_body' && k !== 'error' && k !== 'metadata') fields[k] = source[k]
+/** Every scalar field of a trace, present on each stored trace (undefined when the trace has none). */
+// Mapped over a union of keys, not `keyof`: every key is required, optional ones typed `… | undefined`.
+type Fields = { [K in Exclude<keyof TraceRecord, BodyKey>]: TraceRecord[K] }
+
+function pack (t: TraceRecord): Stored {
+  // One object literal of one shape: the type makes it name every field (adding one to the trace
+  // schema fails to compile until it is here), and it is an order of magnitude cheaper than
+  // copying with for-in (≈ 0.7 µs a trace). Records are built fresh by the service and never
+  // changed afterwards: Dates are not copied.
+  const fields: Fields = {
+    project_id: t.project_id,
+    trace_id: t.trace_id,
+    timestamp: t.timestamp,
+    received_at: t.received_at,
+    expires_at: t.expires_at,
+    provider: t.provider,
+    model_requested: t.model_requested,
+    model_used: t.model_used,
+    provider_request_id: t.provider_request_id,
+    status: t.status,
+    latency_ms: t.latency_ms,
+    ttft_ms: t.ttft_ms,
+    input_tokens: t.input_tokens,
+    output_tokens: t.output_tokens,
+    cache_read_tokens: t.cache_read_tokens,
+    cache_write_tokens: t.cache_write_tokens,
+    output_text: t.output_text,
+    finish_reason: t.finish_reason,
+    cost_cents: t.cost_cents,
+    cost_source: t.cost_source,
+    unpriced: t.unpriced,
+    usage_source: t.usage_source,
+    session_id: t.session_id
   }
-  const { request_body: req, response_body: res, error, metadata } = trace
+  const { request_body: req, response_body: res, error, metadata } = t
   const any = req !== undefined || res !== undefined || error !== undefined || metadata !== undefined
   return {
-    fields: fields as Stored['fields'],
+    fields,
     bodies: any ? JSON.stringify([req ?? null, res ?? null, error ?? null, metadata ?? null]) : undefined
   }
 }
@@ -38,7 +62,9 @@ function pack (trace: TraceRecord): Stored {
 /** A fresh record for a reader: callers may change what they get without touching the store. */
 function unpack (s: Stored): TraceRecord {
   const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(s.fields)) out[k] = v instanceof Date ? new Date(v.getTime()) : v
+  for (const [k, v] of Object.entries(s.fields)) {
+    if (v !== undefined) out[k] = v instanceof Date ? new Date(v.getTime()) : v
+  }
   if (s.bodies !== undefined) {
     const values = JSON.parse(s.bodies) as unknown[]
     BODY_KEYS.forEach((k, i) => { if (values[i] !== null) out[k] = values[i] })
