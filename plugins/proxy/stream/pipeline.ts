@@ -75,7 +75,11 @@ export const OUTPUT_TEXT_CAP = 32_768
 const LF = 0x0a
 const CR = 0x0d
 // `data: ` — the only field of the events that may pass through as bytes.
-const DATA_PREFIX = Buffer.from('data: ')
+const DATA_PREFIX = 'data: '
+
+function startsWithData (buf: Buffer, pos: number): boolean {
+  return buf[pos] === 0x64 && buf[pos + 1] === 0x61 && buf[pos + 2] === 0x74 && buf[pos + 3] === 0x61 && buf[pos + 4] === 0x3a && buf[pos + 5] === 0x20
+}
 
 /** Output being assembled for one push: runs of upstream bytes and re-encoded text, in order. */
 class Out {
@@ -217,12 +221,14 @@ export class SsePipeline implements StreamPipeline {
     while (pos < n) {
       // Blank lines between events dispatch nothing.
       if (buf[pos] === LF) { pos++; continue }
-      const blank = buf.indexOf('\n\n', pos)
+      const firstLf = buf.indexOf(LF, pos)
+      if (firstLf === -1) break
+      // Most events are one line: the blank line that ends them follows their first LF.
+      const blank = buf[firstLf + 1] === LF ? firstLf : buf.indexOf('\n\n', firstLf + 1)
       if (blank === -1) break
       const end = blank + 2
-      const firstLf = buf.indexOf(LF, pos)
       let step: StreamStep | undefined
-      if (firstLf === blank && buf.compare(DATA_PREFIX, 0, DATA_PREFIX.length, pos, pos + DATA_PREFIX.length) === 0) {
+      if (blank === firstLf && startsWithData(buf, pos)) {
         // The common shape, `data: <payload>\n\n`: no parser, and its bytes can pass through as they are.
         step = this.item({ type: 'event', data: buf.toString('utf8', pos + DATA_PREFIX.length, blank) }, out, state, buf, pos, end)
       } else {
