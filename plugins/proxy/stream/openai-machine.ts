@@ -1,9 +1,12 @@
 import { arr, isObject, obj, parseJson, str } from '../providers/json.js'
 import type { Usage } from '../providers/types.js'
 import { fromOpenAIUsage } from '../providers/usage.js'
+import { DeltaTemplate } from './delta-template.js'
 import { malformedFault, truncatedFault, upstreamErrorFault } from './faults.js'
 import type { MachineStep, StreamMachine, StreamSummary } from './pipeline.js'
 import { DONE, encodeComment, encodeEvent } from './sse-encode.js'
+
+const MAX_LEARN_TRIES = 3
 
 export interface OpenAIMachineOptions {
   provider: string
@@ -23,6 +26,10 @@ export class OpenAIStreamMachine implements StreamMachine {
   private usage: Usage | undefined
   private model: string | undefined
   private id: string | undefined
+  /** The content-delta shape this stream repeats, once seen (see DeltaTemplate). */
+  private template: DeltaTemplate | undefined
+  /** Content deltas read in full that could have taught a template: a stream whose deltas never repeat stops trying. */
+  private learnTries = 0
 
   constructor (opts: OpenAIMachineOptions) {
     this.opts = opts
@@ -66,8 +73,18 @@ export class OpenAIStreamMachine implements StreamMachine {
         return { out: encodeEvent(JSON.stringify(rest)), text, content }
       }
     }
+    if (this.learnTries < MAX_LEARN_TRIES && !content && choices.length === 1) {
+      this.learnTries++
+      this.template = DeltaTemplate.learn(data, chunk) ?? this.template
+    }
     // Unchanged: the pipeline passes the upstream's own bytes on.
     return { out: '', same: true, text, content }
+  }
+
+  onDataBytes (buf: Buffer, start: number, end: number): MachineStep | undefined {
+    const text = this.template?.match(buf, start, end)
+    // Same bytes as the template around the content: the same step as onEvent's, with this text.
+    return text === undefined ? undefined : { out: '', same: true, text }
   }
 
   onComment (text: string): string {

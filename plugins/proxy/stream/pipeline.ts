@@ -63,6 +63,12 @@ export interface MachineStep {
 
 export interface StreamMachine {
   onEvent: (event: string | undefined, data: string) => MachineStep
+  /**
+   * The step `onEvent(undefined, data)` would give for a `data:` event handed over as bytes
+   * (`buf[start..end)`), when the machine can tell without parsing it; undefined when it cannot,
+   * and the pipeline calls `onEvent`.
+   */
+  onDataBytes?: (buf: Buffer, start: number, end: number) => MachineStep | undefined
   /** SSE comments (heartbeats): what, if anything, to forward. */
   onComment: (text: string) => string
   /** Which terminal signal is missing, for the truncation message. */
@@ -230,7 +236,10 @@ export class SsePipeline implements StreamPipeline {
       let step: StreamStep | undefined
       if (blank === firstLf && startsWithData(buf, pos)) {
         // The common shape, `data: <payload>\n\n`: no parser, and its bytes can pass through as they are.
-        step = this.item({ type: 'event', data: buf.toString('utf8', pos + DATA_PREFIX.length, blank) }, out, state, buf, pos, end)
+        const known = this.machine.onDataBytes?.(buf, pos + DATA_PREFIX.length, blank)
+        step = known !== undefined
+          ? this.apply(known, '', out, state, buf, pos, end)
+          : this.item({ type: 'event', data: buf.toString('utf8', pos + DATA_PREFIX.length, blank) }, out, state, buf, pos, end)
       } else {
         // Any other event (comments, several fields): the general parser, which is at an event boundary.
         for (const item of this.parser().push(buf.toString('utf8', pos, end))) {
@@ -268,9 +277,14 @@ export class SsePipeline implements StreamPipeline {
       // A machine throws only on shapes it cannot read; that is the upstream's fault, not a crash.
       step = { out: '', fault: malformedFault(this.provider, err instanceof Error ? err.message : 'unreadable event') }
     }
+    return this.apply(step, item.data, out, state, raw, rawStart, rawEnd)
+  }
+
+  /** A machine's step for one event: its output, first token, text, and the end of the stream. */
+  private apply (step: MachineStep, data: string, out: Out, state: { firstToken: boolean }, raw?: Buffer, rawStart = 0, rawEnd = 0): StreamStep | undefined {
     if (step.same === true) {
       if (raw !== undefined) out.bytes(raw, rawStart, rawEnd)
-      else out.text(encodeEvent(item.data))
+      else out.text(encodeEvent(data))
     } else {
       out.text(step.out)
     }
