@@ -28,6 +28,8 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
   private state: 'open' | 'ended' | 'failed' | 'destroyed' = 'open'
   private failure: Error | undefined
   private paused = false
+  /** We told undici to stop reading (onData returned false). */
+  private upstreamPaused = false
   /** undici's: continue reading a paused response. */
   private readonly resumeUpstream: () => void
   private readonly abortUpstream: (err: Error) => void
@@ -44,6 +46,7 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
     if (this.sink !== undefined) throw new Error('pulse-proxy: an upstream body is read once')
     this.sink = sink
     this.flush()
+    this.continueUpstream()
   }
 
   /** A sink that returned false wants chunks again. */
@@ -51,7 +54,13 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
     if (!this.paused) return
     this.paused = false
     this.flush()
-    if (!this.paused && this.state === 'open') this.resumeUpstream()
+    this.continueUpstream()
+  }
+
+  private continueUpstream (): void {
+    if (!this.upstreamPaused || this.paused || this.state !== 'open') return
+    this.upstreamPaused = false
+    this.resumeUpstream()
   }
 
   /** The whole body as UTF-8 text. */
@@ -113,11 +122,14 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
       if (this.sink.data(chunk)) return true
       // The sink may have destroyed the body while handling the chunk.
       this.paused = this.state === 'open'
+      this.upstreamPaused = this.paused
       return !this.paused
     }
     this.buffered.push(chunk)
     this.bufferedBytes += chunk.length
-    return this.sink === undefined ? this.bufferedBytes < BUFFER_BYTES : false
+    const more = this.sink === undefined && this.bufferedBytes < BUFFER_BYTES
+    if (!more) this.upstreamPaused = true
+    return more
   }
 
   onEnd (): void {

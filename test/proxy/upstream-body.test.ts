@@ -59,6 +59,14 @@ t.test('chunks that came with the headers are kept until the reader attaches, in
   t.equal(seen.join(''), 'one,two,three')
 })
 
+t.test('more than the early buffer before the reader attaches: the upstream waits, then everything arrives', async (t) => {
+  const big = 'x'.repeat(300 * 1024)
+  const up = await upstream(t, (res) => { res.end(big) })
+  const res = await dispatchUpstream(agent(t), post(up.url), new ClientSignal())
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal((await readBody(res.body)).length, big.length)
+})
+
 t.test('back-pressure: a sink that says false gets nothing more until it resumes; then everything', async (t) => {
   const up = await upstream(t, (res) => {
     let i = 0
