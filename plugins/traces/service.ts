@@ -196,9 +196,14 @@ export function createTracesService (deps: TracesServiceDeps): TracesService {
     return draining
   }
 
+  // A remote store gets whole batches (a round trip each). An in-process one writes on the event
+  // loop the host's requests share: a slice at a time with a pause between, so storing and
+  // rolling up a batch holds a request up for one short slice, not the whole batch.
+  const take = repo.inProcess === true ? Math.min(batchSize, PREPARE_SLICE) : batchSize
+
   async function writeQueued (): Promise<void> {
     while (queue.length > 0) {
-      const batch = queue.slice(0, batchSize)
+      const batch = queue.slice(0, take)
       queue = queue.slice(batch.length)
       inFlight = batch.length
       const records: TraceRecord[] = []
@@ -229,6 +234,7 @@ export function createTracesService (deps: TracesServiceDeps): TracesService {
       } finally {
         inFlight = 0
       }
+      if (take < batchSize && queue.length > 0) await yieldToRequests()
     }
   }
 

@@ -131,6 +131,25 @@ t.test('writing a batch yields to the event loop while it prepares the traces', 
   t.equal(svc.stats().written, 64)
 })
 
+t.test('an in-process store is written a slice at a time with a pause between; a remote one a batch at a time', async (t) => {
+  const local = new GatedTraces()
+  const { svc } = service(local, { batchSize: 100, flushIntervalMs: 60_000 })
+  for (let i = 0; i < 100; i++) svc.record(rec())
+  const order: string[] = []
+  const flushed = svc.flush().then(() => { order.push('flushed') })
+  setImmediate(() => { order.push(`other after ${local.writes.length} writes`) })
+  await flushed
+  t.same(local.writes, [16, 16, 16, 16, 16, 16, 4])
+  t.equal(order[0], 'other after 1 writes', 'another request\'s work ran after the first slice')
+
+  class Remote extends GatedTraces { override readonly inProcess = false }
+  const remote = new Remote()
+  const { svc: svc2 } = service(remote, { batchSize: 100, flushIntervalMs: 60_000 })
+  for (let i = 0; i < 100; i++) svc2.record(rec())
+  await svc2.flush()
+  t.same(remote.writes, [100])
+})
+
 t.test('invalid traces are refused, not thrown', async (t) => {
   const repo = new GatedTraces()
   const { svc } = service(repo, {})

@@ -87,6 +87,7 @@ export const newestFirst = (a: TraceRecord, b: TraceRecord) =>
 const byFields = (a: Stored, b: Stored) => newestFirst(a.fields, b.fields)
 
 export class MemoryTraces implements TracesRepository {
+  readonly inProcess: boolean = true
   private readonly byProject = new Map<string, Map<string, Stored>>()
 
   async init () {}

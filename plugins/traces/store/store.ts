@@ -29,6 +29,11 @@ export interface TraceFilter {
 
 export interface TracesRepository extends Repository {
   /**
+   * Writes run in this process, on the event loop the host's requests share (the memory store):
+   * the record() queue hands them over a slice at a time instead of whole batches.
+   */
+  readonly inProcess?: boolean
+  /**
    * Store every trace whose (project_id, trace_id) is not stored yet and return exactly those,
    * so a caller counts each trace once even when the same batch is sent twice at the same time.
    */
