@@ -50,7 +50,15 @@ export function proxyRoutes (deps: ProxyRoutesDeps) {
     // host's onSend hooks do not see it (README, "Decisions"); onResponse hooks and the
     // request log still run.
     res.hijack()
-    res.raw.writeHead(outcome.status, res.getHeaders() as OutgoingHttpHeaders)
+    try {
+      res.raw.writeHead(outcome.status, res.getHeaders() as OutgoingHttpHeaders)
+    } catch (err) {
+      // A header a hook set that Node refuses (a control character): nothing can be sent.
+      res.log.error({ err }, 'pulse-proxy: the streamed answer\'s headers could not be written')
+      outcome.body.abandon()
+      res.raw.destroy()
+      return res
+    }
     outcome.body.start(res.raw)
     return res
   }

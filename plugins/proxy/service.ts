@@ -559,7 +559,8 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
       direct.consume({
         data: (chunk) => closed || onChunk(chunk) || closed,
         end: onEnd,
-        error: onError
+        // Not the error our own destroy() hands back: that stream is already being ended.
+        error: (err) => { if (!upstreamDone) onError(err) }
       })
     } else {
       // Another transport (the in-process mock, a host's): its async iterator, with the same back-pressure.

@@ -48,6 +48,13 @@ export class SseAnswer {
     else this.onDrain()
   }
 
+  /** The answer cannot be written (its head could not be): the call ends as if the client had left. */
+  abandon (): void {
+    this.ended = true
+    this.early = []
+    this.clientGone()
+  }
+
   /** Returns false when the client is slow: stop reading the upstream until `onDrain`. */
   write (chunk: string | Buffer): boolean {
     if (chunk.length === 0 || this.ended) return true

@@ -25,7 +25,7 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
   private sink: BodySink | undefined
   private buffered: Buffer[] = []
   private bufferedBytes = 0
-  private state: 'open' | 'ended' | 'failed' | 'destroyed' = 'open'
+  private state: 'open' | 'ended' | 'failed' = 'open'
   private failure: Error | undefined
   private paused = false
   /** We told undici to stop reading (onData returned false). */
@@ -75,13 +75,14 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
     })
   }
 
-  /** Stop reading: the upstream request is aborted (its socket closed) unless it already ended. */
+  /**
+   * Stop reading: the upstream request is aborted (its socket closed) unless it already ended. A
+   * reader still attached gets the error (as a destroyed Readable's would), and so does a later one.
+   */
   destroy (err?: Error): void {
     if (this.state !== 'open') return
-    this.state = 'destroyed'
-    this.buffered = []
-    this.onSettled()
-    this.abortUpstream(err ?? new errors.RequestAbortedError())
+    this.fail(err ?? new errors.RequestAbortedError())
+    this.abortUpstream(this.failure as Error)
   }
 
   async * [Symbol.asyncIterator] (): AsyncIterator<Uint8Array> {
@@ -141,8 +142,16 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
 
   onError (err: Error): void {
     if (this.state !== 'open') return
+    this.fail(err)
+  }
+
+  /** Failed now: what was kept is dropped, and a reader learns it at once, even a paused one. */
+  private fail (err: Error): void {
     this.state = 'failed'
     this.failure = err
+    this.buffered = []
+    this.bufferedBytes = 0
+    this.paused = false
     this.onSettled()
     this.flush()
   }
@@ -154,7 +163,8 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
       const chunk = this.buffered.shift() as Buffer
       this.bufferedBytes -= chunk.length
       if (!sink.data(chunk)) this.paused = true
-      if (this.state === 'destroyed') return
+      // The sink destroyed the body meanwhile: its error has been delivered.
+      if (this.sink !== sink) return
     }
     if (this.buffered.length > 0 || this.paused) return
     if (this.state === 'ended') {
@@ -241,12 +251,21 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
   }
 }
 
+// Provider URLs repeat (a base URL and a few paths): parsed once each, as undici's request()
+// would parse every one (normalised and percent-encoded by WHATWG URL rules).
+const split = new Map<string, { origin: string, path: string }>()
+const SPLIT_CACHE_MAX = 256
+
 /** `req.url` as undici's dispatch takes it: an origin and a path (with its query). */
 function splitUrl (url: string): { origin: string, path: string } {
-  const scheme = url.indexOf('://')
-  const slash = scheme === -1 ? -1 : url.indexOf('/', scheme + 3)
-  if (slash === -1) return { origin: url, path: '/' }
-  return { origin: url.slice(0, slash), path: url.slice(slash) }
+  let parts = split.get(url)
+  if (parts === undefined) {
+    const u = new URL(url)
+    parts = { origin: u.origin, path: `${u.pathname}${u.search}` }
+    if (split.size >= SPLIT_CACHE_MAX) split.clear()
+    split.set(url, parts)
+  }
+  return parts
 }
 
 export function dispatchUpstream (dispatcher: Dispatcher, req: UpstreamRequest, signal: CallSignal): Promise<UpstreamResponse> {

@@ -95,3 +95,17 @@ t.test('a client that is gone is reported once; a finished answer is not', async
   await new Promise((resolve) => setImmediate(resolve))
   t.equal(goneBeforeStart, 1, 'a response already closed at the start: once')
 })
+
+t.test('an answer whose head cannot be written: the connection is closed, the upstream too, one trace', async (t) => {
+  const h = await proxyHarness(t, {}, {
+    before: (app) => { app.addHook('onRequest', async (request, reply) => { if (request.url === '/v1/chat/completions') reply.header('x-bad', 'a\nb') }) }
+  })
+  const base = await h.listen()
+  h.upstreams.openai.next({ fault: { kind: 'stall', afterEvents: 2 } })
+  await t.rejects(request(`${base}/v1/chat/completions`, { method: 'POST', headers: { ...h.headers, 'content-type': 'application/json' }, body: JSON.stringify(chat) }).then(async (r) => await r.body.text()))
+  const traces = await h.traces()
+  t.equal(traces.length, 1)
+  t.equal(traces[0]?.status, 'cancelled')
+  t.equal(h.app.pulse.proxy.metrics().openStreams, 0, 'no stream left open')
+  t.ok(h.logs.lines.some((l) => /headers could not be written/.test(String(l.msg))), 'logged')
+})

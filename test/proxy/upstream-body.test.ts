@@ -150,3 +150,37 @@ t.test('a clean end keeps the connection for the next call (keep-alive)', async 
   // undici's own request() opens a second socket here too; a body that closed its socket would need six.
   t.ok(sockets.size <= 2, `${sockets.size} sockets for 6 calls`)
 })
+
+t.test('destroy() ends an attached reader with an error at once, and a later one too', async (t) => {
+  const up = await upstream(t, (res) => { res.write('a') })
+  const res = await dispatchUpstream(agent(t), post(up.url), new ClientSignal())
+  const iterator = res.body[Symbol.asyncIterator]()
+  t.equal(Buffer.from((await iterator.next()).value as Uint8Array).toString(), 'a')
+  const waiting = iterator.next()
+  setTimeout(() => { (res.body as UpstreamBody).destroy() }, 10)
+  await t.rejects(waiting, { code: 'UND_ERR_ABORTED' }, 'a pending read fails instead of hanging')
+  await until(() => up.closedEarly() === 1)
+  t.equal(up.closedEarly(), 1, 'the upstream socket was closed')
+
+  const res2 = await dispatchUpstream(agent(t), post(up.url), new ClientSignal())
+  ;(res2.body as UpstreamBody).destroy()
+  await t.rejects(readBody(res2.body), { code: 'UND_ERR_ABORTED' }, 'reading a destroyed body fails')
+})
+
+t.test('an error reaches a paused reader at once (not after it resumes)', async (t) => {
+  const up = await upstream(t, (res) => { res.write('a') })
+  const signal = new ClientSignal()
+  const res = await dispatchUpstream(agent(t), post(up.url), signal)
+  const failed = new Promise<Error>((resolve) => {
+    (res.body as UpstreamBody).consume({ data: () => false, end: () => { t.fail('no clean end') }, error: resolve })
+  })
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  signal.abort()
+  t.equal(((await failed) as Error & { code?: string }).code, 'UND_ERR_ABORTED')
+})
+
+t.test('URLs are normalised as undici\'s request() would: dot segments, spaces and non-ASCII', async (t) => {
+  const up = await upstream(t, (res, path) => { res.end(path) })
+  const res = await dispatchUpstream(agent(t), post(`${up.url}/a/../v1/caf\u00e9 x?q=1`), new ClientSignal())
+  t.equal(await readBody(res.body), '/v1/caf%C3%A9%20x?q=1')
+})
