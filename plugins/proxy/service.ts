@@ -500,7 +500,8 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
       if (closed) return
       pipeline.fail(CLIENT_ABORT)
       destroyUpstream()
-      if (wantMore !== undefined) { const resume = wantMore; wantMore = undefined; resume() }
+      // A pump waiting for the client to read goes on, and sees `closed`.
+      resumeUpstream()
       finish(pipeline.summary())
     }
     const body = new SseAnswer(resumeUpstream, clientGone)

@@ -69,7 +69,7 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
       const chunks: Buffer[] = []
       this.consume({
         data: (chunk) => { chunks.push(chunk); return true },
-        end: () => { resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8')) },
+        end: () => { resolve(utf8Of(chunks)) },
         error: reject
       })
     })
@@ -175,6 +175,11 @@ export class UpstreamBody implements AsyncIterable<Uint8Array> {
       sink.error(this.failure as Error)
     }
   }
+}
+
+/** Chunks of a whole body as UTF-8 text (one chunk, the common case, without a copy). */
+export function utf8Of (chunks: Buffer[]): string {
+  return chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8')
 }
 
 // A body that delivered its end or error keeps this sink, so nothing is delivered twice.

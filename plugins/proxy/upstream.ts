@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import { Readable } from 'node:stream'
 import { Agent, type Dispatcher } from 'undici'
 import type { ProviderAdapter, UpstreamRequest } from './providers/types.js'
-import { dispatchUpstream, UpstreamBody } from './upstream-body.js'
+import { dispatchUpstream, UpstreamBody, utf8Of } from './upstream-body.js'
 
 /** An upstream answer, from undici or from an in-process transport (mock). */
 export interface UpstreamResponse {
@@ -120,14 +120,14 @@ export async function readBody (body: AsyncIterable<Uint8Array>): Promise<string
   if (body instanceof Readable) return await readStream(body)
   const chunks: Buffer[] = []
   for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk))
-  return Buffer.concat(chunks).toString('utf8')
+  return utf8Of(chunks)
 }
 
 function readStream (body: Readable): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     body.on('data', (chunk: Buffer | Uint8Array | string) => { chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)) })
-    body.once('end', () => { resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8')) })
+    body.once('end', () => { resolve(utf8Of(chunks)) })
     body.once('error', reject)
     // Destroyed without an error (an abort): not an answer; the same as the iterator's premature close.
     body.once('close', () => { if (!body.readableEnded) reject(Object.assign(new Error('premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })) })
