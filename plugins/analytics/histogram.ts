@@ -19,8 +19,12 @@ export function bucketIndex (latencyMs: number): number {
   return Math.ceil(Math.log(latencyMs) / LOG_GAMMA)
 }
 
+// Keys of the buckets latencies of up to ~10^8 ms fall in, made once (one per rolled-up trace otherwise).
+const KEYS = Array.from({ length: 1000 }, (_, i) => `b${i}`)
+
 export function bucketKey (latencyMs: number): string {
-  return `b${bucketIndex(latencyMs)}`
+  const i = bucketIndex(latencyMs)
+  return KEYS[i] ?? `b${i}`
 }
 
 export function bucketValue (index: number): number {

@@ -34,24 +34,32 @@ export function rollupDeltas (traces: readonly RollupInput[]): RollupBatch {
   // Local map keys use epoch milliseconds: no Date or ISO string per trace, only per new entry.
   const byKey = new Map<string, RollupRecord>()
   const hists = new Map<string, LatencyRecord>()
-  const addLatency = (projectId: string, period: LatencyPeriod, startMs: number, bucket: string) => {
+  const histogram = (projectId: string, period: LatencyPeriod, startMs: number, last: LatencyRecord | undefined) => {
+    // A batch is mostly one project's traces of one hour: the previous trace's entry, without
+    // building and hashing its key again.
+    if (last !== undefined && last.projectId === projectId && last.start.getTime() === startMs) return last
     const id = `${projectId}|${period}|${startMs}`
     let h = hists.get(id)
     if (h === undefined) {
       h = { projectId, period, start: new Date(startMs), hist: {} }
       hists.set(id, h)
     }
-    h.hist[bucket] = (h.hist[bucket] ?? 0) + 1
+    return h
   }
+  let d: RollupRecord | undefined
+  let hour: LatencyRecord | undefined
+  let day: LatencyRecord | undefined
   for (const t of traces) {
     const ms = t.timestamp.getTime()
     const hourMs = Math.floor(ms / HOUR_MS) * HOUR_MS
     const model = rollupModel(t)
-    const id = `${t.project_id}|${hourMs}|${t.provider}|${model}`
-    let d = byKey.get(id)
-    if (d === undefined) {
-      d = { projectId: t.project_id, hour: new Date(hourMs), provider: t.provider, model, ...emptyCounts() }
-      byKey.set(id, d)
+    if (d === undefined || d.projectId !== t.project_id || d.hour.getTime() !== hourMs || d.provider !== t.provider || d.model !== model) {
+      const id = `${t.project_id}|${hourMs}|${t.provider}|${model}`
+      d = byKey.get(id)
+      if (d === undefined) {
+        d = { projectId: t.project_id, hour: new Date(hourMs), provider: t.provider, model, ...emptyCounts() }
+        byKey.set(id, d)
+      }
     }
     d.requests += 1
     if (t.status === 'error') d.errors += 1
@@ -62,8 +70,10 @@ export function rollupDeltas (traces: readonly RollupInput[]): RollupBatch {
     d.costMicroCents += microCents(t.cost_cents)
     d.latencySumMs += t.latency_ms
     const b = bucketKey(t.latency_ms)
-    addLatency(t.project_id, 'hour', hourMs, b)
-    addLatency(t.project_id, 'day', Math.floor(ms / DAY_MS) * DAY_MS, b)
+    hour = histogram(t.project_id, 'hour', hourMs, hour)
+    day = histogram(t.project_id, 'day', Math.floor(ms / DAY_MS) * DAY_MS, day)
+    hour.hist[b] = (hour.hist[b] ?? 0) + 1
+    day.hist[b] = (day.hist[b] ?? 0) + 1
   }
   return { counts: [...byKey.values()], latency: [...hists.values()] }
 }
