@@ -140,7 +140,12 @@ export class SsePipeline implements StreamPipeline {
   private finished = false
   private complete = false
   private fault: StreamFault | undefined
-  private text = ''
+  /**
+   * The text so far, in pieces joined once at the end: `text += piece` per event would keep a
+   * rope of every piece (two objects per event, held with the trace until it is flattened).
+   */
+  private textParts: string[] = []
+  private textLength = 0
   private sawContent = false
   /**
    * Byte mode: while the upstream frames events with LF only (the common case), events are cut
@@ -202,9 +207,16 @@ export class SsePipeline implements StreamPipeline {
   }
 
   summary (): StreamSummary {
-    const s: StreamSummary = { complete: this.complete, outputText: this.text, ...this.machine.state() }
+    const s: StreamSummary = { complete: this.complete, outputText: this.outputText(), ...this.machine.state() }
     if (this.fault !== undefined) s.fault = this.fault
     return s
+  }
+
+  private outputText (): string {
+    const parts = this.textParts
+    if (parts.length > 1) this.textParts = [parts.join('')]
+    const text = this.textParts[0] ?? ''
+    return text.length > OUTPUT_TEXT_CAP ? text.slice(0, OUTPUT_TEXT_CAP) : text
   }
 
   private parser (): SseParser {
@@ -292,8 +304,9 @@ export class SsePipeline implements StreamPipeline {
       if (!this.sawContent) state.firstToken = true
       this.sawContent = true
     }
-    if (step.text !== undefined && this.text.length < OUTPUT_TEXT_CAP) {
-      this.text = (this.text + step.text).slice(0, OUTPUT_TEXT_CAP)
+    if (step.text !== undefined && step.text !== '' && this.textLength < OUTPUT_TEXT_CAP) {
+      this.textParts.push(step.text)
+      this.textLength += step.text.length
     }
     if (step.fault !== undefined) {
       out.text(this.stop(step.fault))

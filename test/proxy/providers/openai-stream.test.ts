@@ -2,6 +2,7 @@ import t from 'tap'
 import { openaiProvider } from '../../../plugins/proxy/providers/openai.js'
 import { openrouterProvider } from '../../../plugins/proxy/providers/openrouter.js'
 import type { ProviderAdapter, UpstreamRequest } from '../../../plugins/proxy/providers/types.js'
+import { OUTPUT_TEXT_CAP } from '../../../plugins/proxy/stream/pipeline.js'
 import { events, feed, fixtureText } from '../../helpers/fixtures.js'
 
 const ctx = { model: 'gpt-4o', key: 'sk-test', injectIncludeUsage: true, now: 1_741_570_283_000 }
@@ -160,4 +161,22 @@ t.test('unchanged events pass through as the upstream\'s own bytes, at any split
   const fed = feed(p, all.slice(0, 3).join('') + ': tail\n')
   t.match(fed.text, /: tail\n\n/)
   t.equal(fed.last.fault?.cause, 'provider_stream_truncated')
+})
+
+t.test('the traced output text is the whole answer, capped at OUTPUT_TEXT_CAP characters', async (t) => {
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+    `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', model: 'gpt-4o', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`
+  const answer = (pieces: string[]) => chunk({ role: 'assistant', content: '' }) + pieces.map((p) => chunk({ content: p })).join('') + chunk({}, 'stop') + 'data: [DONE]\n\n'
+  // Pieces of every length, one of them empty, one across the cap.
+  const pieces = Array.from({ length: 900 }, (_, i) => `${i}:${'é'.repeat(i % 70)};`)
+  pieces.splice(3, 0, '')
+  const whole = pieces.join('')
+  t.ok(whole.length > OUTPUT_TEXT_CAP, `the answer is ${whole.length} characters`)
+  const long = openai.createStream('openai', streamRequest(openai, true), { now: ctx.now })
+  feed(long, answer(pieces), 997)
+  t.equal(long.summary().outputText, whole.slice(0, OUTPUT_TEXT_CAP), 'capped, in order, nothing lost before the cap')
+  t.equal(long.summary().outputText, whole.slice(0, OUTPUT_TEXT_CAP), 'the same when asked again')
+  const short = openai.createStream('openai', streamRequest(openai, true), { now: ctx.now })
+  feed(short, answer(pieces.slice(0, 40)), 13)
+  t.equal(short.summary().outputText, pieces.slice(0, 40).join(''), 'under the cap: all of it')
 })
