@@ -24,12 +24,10 @@
 #                             (default ${TMPDIR:-/tmp}/pulse-ferretdb)
 #   PULSE_PROXY_CACHE_DIR     binary cache root (default ~/.cache/pulse-proxy)
 #
-# Why 1.24.0 and not 1.24.1: the Go module proxy reachable here refuses
-# FerretDB v1.24.1 (403 "This module version is not available" for its .info
-# and for the version list) and the checksum database has no entry for it
-# (404), so v1.24.1 cannot be fetched with checksum verification by the normal
-# go tooling. v1.24.0 is served and verified normally. The v1.24.1 changes are
-# a MySQL stats fix, dependency bumps and docs; nothing that touches SQLite.
+# FerretDB v1.24.1, as the project asks. Until 2026-11 the Go module proxy
+# reachable here refused it (403), and v1.24.0 was built instead; since
+# 2026-12-01 it serves v1.24.1, verified against the checksum database like
+# any module. FERRETDB_VERSION=v1.24.0 (with FERRETDB_SUM) still builds the old one.
 #
 # The build follows upstream's own release build (build/ferretdb/production.Dockerfile):
 # `go build -trimpath ./cmd/ferretdb` with CGO_ENABLED=0 and no build tags,
@@ -42,8 +40,8 @@
 set -euo pipefail
 
 readonly MODULE=github.com/FerretDB/FerretDB
-readonly DEFAULT_VERSION=v1.24.0
-readonly DEFAULT_SUM='h1:7WJmezL48Bj9bYWnhT/bEJgX5gjT5s7LFdHTqkN25rA='
+readonly DEFAULT_VERSION=v1.24.1
+readonly DEFAULT_SUM='h1:3FDJre3jHhs3cvzBiyZ3MAFLudfwlwOfogRYxWU4eEU='
 
 VERSION="${FERRETDB_VERSION:-$DEFAULT_VERSION}"
 case "$VERSION" in v*) ;; *) VERSION="v$VERSION" ;; esac
