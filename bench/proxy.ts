@@ -19,6 +19,11 @@ const SECONDS = Number(process.env.BENCH_PROXY_SECONDS ?? 5)
 // p99 at c=1 is decided by the few requests the shared VM stalls for 2–6 ms: with 1 500 requests it
 // was the 15th-worst, and a few stalls more or less moved it by 2× between runs; 4 000 make it the 40th.
 const C1_REQUESTS = Number(process.env.BENCH_PROXY_C1 ?? 4000)
+// Steady state, not a process's first requests: with 100 warm-up requests, the code a mode runs for
+// the first time (pulse-proxy's streaming path: the json phases come first) was still being compiled
+// by V8 during the measured requests, on worker threads competing for the 2 cores; p99 then measured
+// JIT warm-up (4.7 ms at c=1 after 300 requests, 1.4 ms after 3 000, for the floor and pulse-proxy alike).
+const C1_WARMUP = Number(process.env.BENCH_PROXY_C1_WARMUP ?? 3000)
 // Targets take turns: c=1 in blocks, maximum throughput in rounds, so a change in the shared
 // machine's speed during the run falls on every target alike.
 const C1_BLOCKS = 10
@@ -80,8 +85,8 @@ async function sequential (targets: Target[], stream: boolean, n: number) {
     if (res.statusCode !== 200) throw new Error(`${run.target.name}: status ${res.statusCode}`)
     if (keep) { run.total.push(t2 - t0); run.first.push(t1 - t0) }
   }
-  // 100 warm-up requests each (JIT, connection set-up), then the measured blocks.
-  for (const run of runs) for (let i = 0; i < 100; i++) await one(run, false)
+  // Warm-up requests each (JIT, connection set-up, heap sizing), then the measured blocks.
+  for (const run of runs) for (let i = 0; i < C1_WARMUP; i++) await one(run, false)
   for (let b = 0; b < C1_BLOCKS; b++) {
     for (const run of rotate(runs, b)) for (let i = 0; i < Math.ceil(n / C1_BLOCKS); i++) await one(run, true)
   }
@@ -278,7 +283,7 @@ async function run (ctx: BenchContext): Promise<BenchSection> {
   const markdown = [
     'Loopback only. Processes: mock upstream, floor, pulse-proxy, and this load generator, each its own Node process on a 2-core machine shared with other work; figures are noisy, compare within the run. ' +
       'pulse-proxy runs from its compiled build (`dist/`, built first), as a host runs it from npm; the floor and the mock are small TypeScript files run by tsx. ' +
-      `c=1: ${Math.ceil(C1_REQUESTS / C1_BLOCKS) * C1_BLOCKS} sequential requests per target after 100 warm-up ones, in ${C1_BLOCKS} blocks with the targets taking turns (the order rotating), timed with \`performance.now()\` around undici (µs resolution); TTFT is the time to the first body byte. ` +
+      `c=1: ${Math.ceil(C1_REQUESTS / C1_BLOCKS) * C1_BLOCKS} sequential requests per target after ${C1_WARMUP} warm-up ones, in ${C1_BLOCKS} blocks with the targets taking turns (the order rotating), timed with \`performance.now()\` around undici (µs resolution); TTFT is the time to the first body byte. ` +
       `500 req/s: autocannon, ${SECONDS} s per target. Max (32 connections): autocannon, ${MAX_ROUNDS} rounds of ${SECONDS} s in which the targets take turns (the order rotating); each figure is the target's median round (its latencies have 1 ms resolution). ` +
       'pulse-proxy: API key auth (cached 5 s), vault key (cached 5 s), tracing on (memory store; bodies captured and redacted), `include_usage` injected and hidden, overhead header.',
     '',
