@@ -1,5 +1,5 @@
 import type { TraceRecord } from '../traces/store/store.js'
-import { bucketKey } from './histogram.js'
+import { bucketKey, emptyHistogram } from './histogram.js'
 import { emptyCounts, type LatencyPeriod, type LatencyRecord, type RollupBatch, type RollupRecord } from './store/store.js'
 
 const HOUR_MS = 3_600_000
@@ -41,7 +41,7 @@ export function rollupDeltas (traces: readonly RollupInput[]): RollupBatch {
     const id = `${projectId}|${period}|${startMs}`
     let h = hists.get(id)
     if (h === undefined) {
-      h = { projectId, period, start: new Date(startMs), hist: {} }
+      h = { projectId, period, start: new Date(startMs), hist: emptyHistogram() }
       hists.set(id, h)
     }
     return h

@@ -1,4 +1,4 @@
-import { addTo, percentiles, type Histogram } from './histogram.js'
+import { addTo, emptyHistogram, percentiles, type Histogram } from './histogram.js'
 import type { Analytics, AnalyticsQuery, CostBucket, GroupBy } from './schemas.js'
 import type { RollupRecord, RollupsRepository } from './store/store.js'
 
@@ -66,7 +66,7 @@ export function summarize (rollups: RollupRecord[], histograms: Histogram[], gro
   let tokens = 0
   let micro = 0
   let latencySum = 0
-  const hist: Histogram = {}
+  const hist = emptyHistogram()
   const buckets = new Map<string, { requests: number, errors: number, inputTokens: number, outputTokens: number, micro: number, latencySum: number }>()
   for (const r of rollups) {
     requests += r.requests

@@ -1,4 +1,4 @@
-import { bucketKey, percentiles, type Histogram } from '../analytics/histogram.js'
+import { bucketKey, emptyHistogram, percentiles, type Histogram } from '../analytics/histogram.js'
 
 /**
  * What the proxy itself added to each call (total time minus time spent waiting on the
@@ -6,7 +6,7 @@ import { bucketKey, percentiles, type Histogram } from '../analytics/histogram.j
  * the figures of interest are well under a millisecond.
  */
 export class OverheadHistogram {
-  private readonly buckets: Histogram = {}
+  private readonly buckets: Histogram = emptyHistogram()
   private count = 0
   private sumUs = 0
   private maxUs = 0

@@ -1,4 +1,4 @@
-import { addTo, type Histogram } from '../histogram.js'
+import { addTo, emptyHistogram, type Histogram } from '../histogram.js'
 import {
   COUNT_FIELDS, emptyCounts, latencyId, rollupId,
   type LatencyPeriod, type LatencyRecord, type RollupBatch, type RollupRecord, type RollupsRepository
@@ -36,7 +36,7 @@ export class MemoryRollups implements RollupsRepository {
       const id = latencyId(d)
       let r = project.get(id)
       if (r === undefined) {
-        r = { projectId: d.projectId, period: d.period, start: new Date(d.start), hist: {} }
+        r = { projectId: d.projectId, period: d.period, start: new Date(d.start), hist: emptyHistogram() }
         project.set(id, r)
       }
       addTo(r.hist, d.hist)

@@ -1,5 +1,5 @@
 import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb'
-import { addTo, type Histogram } from '../histogram.js'
+import { addTo, emptyHistogram, type Histogram } from '../histogram.js'
 import {
   COUNT_FIELDS, emptyCounts, latencyId, rollupId,
   type LatencyPeriod, type LatencyRecord, type RollupBatch, type RollupRecord, type RollupsRepository
@@ -80,7 +80,7 @@ export class MongoRollups implements RollupsRepository {
     for (const d of latency) {
       const id = `l|${latencyId(d)}`
       const merged = this.pending.get(id)
-      if (merged === undefined) this.pending.set(id, { kind: 'latency', d: { ...d, hist: { ...d.hist } } })
+      if (merged === undefined) this.pending.set(id, { kind: 'latency', d: { ...d, hist: addTo(emptyHistogram(), d.hist) } })
       else if (merged.kind === 'latency') addTo(merged.d.hist, d.hist)
     }
     const done = new Promise<void>((resolve, reject) => { this.waiters.push({ resolve, reject }) })
