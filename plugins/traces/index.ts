@@ -13,7 +13,7 @@ export type PulseTracesOptions = Partial<Omit<TracesOptions, 'queue'>> & { queue
 
 const pulseTracesPlugin: FastifyPluginAsync<PulseTracesOptions> = async (app, raw) => {
   const options = resolveOptions(TracesOptions, raw, 'traces')
-  const repo = await app.pulse.store.repository('traces', tracesRepository)
+  const repo = await app.pulse.store.repository('traces', tracesRepository(options.memoryMaxTraces))
   const service = createTracesService({ repo, options, pricing: createPricing(options.pricing), log: app.log })
   app.pulse.traces = service
   await service.start()

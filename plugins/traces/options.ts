@@ -13,6 +13,11 @@ export const TracesOptions = Type.Object({
   batchBodyLimit: Type.Integer({ minimum: 1024, default: 5_242_880, description: 'Largest POST /traces/batch body in bytes (413 above it)' }),
   traceRetentionDays: Type.Optional(Type.Integer({ minimum: 1, description: 'Delete traces older than this many days (by timestamp). Default: keep forever' })),
   sweepIntervalMs: Type.Integer({ minimum: 1000, default: 3_600_000, description: 'How often expired traces are swept where no TTL index does it' }),
+  memoryMaxTraces: Type.Integer({
+    minimum: 1,
+    default: 100_000,
+    description: 'Memory store only: traces kept per project; storing one more drops the oldest stored (analytics still count it). MongoDB keeps every trace'
+  }),
   sessionLimit: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000, description: 'Most traces GET /sessions/:id returns (the oldest ones)' }),
   queue: Type.Object({
     batchSize: Type.Integer({ minimum: 1, maximum: 10_000, default: 100, description: 'record(): write as soon as this many traces wait' }),

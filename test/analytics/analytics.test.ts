@@ -152,7 +152,7 @@ t.test('analytics reads rollups, never raw traces', async (t) => {
   await postBatch(app, apiKey, [makeTrace({ timestamp: new Date(BASE).toISOString(), cost_cents: 2 })])
   // Remove the raw trace behind the service's back: the figure must not change.
   t.equal(await app.pulse.traces.get(projectId, (await app.inject({ url: '/v1/traces', headers: bearer(apiKey) })).json().data.traces[0].trace_id) !== null, true)
-  const repo = await app.pulse.store.repository('traces', (await import('../../plugins/traces/store/index.js')).tracesRepository)
+  const repo = await app.pulse.store.repository('traces', (await import('../../plugins/traces/store/index.js')).tracesRepository())
   t.equal(await repo.deleteBefore(new Date(BASE + DAY)), 1)
   const res = await app.inject({ url: `/v1/analytics?date_from=${new Date(BASE).toISOString()}&date_to=${new Date(BASE + DAY).toISOString()}`, headers: bearer(apiKey) })
   t.equal(res.json().data.totalCost, 2)

@@ -19,7 +19,7 @@ eachBackend(t, async (t, backend) => {
   t.test('insertNew stores each (project, trace_id) once and returns only the new ones', async (t) => {
     const store = backend.makeStore()
     t.teardown(() => store.close())
-    const repo = await store.repository('traces', tracesRepository)
+    const repo = await store.repository('traces', tracesRepository())
     await repo.init()
     const a = makeRecord('A')
     const b = makeRecord('A')
@@ -36,7 +36,7 @@ eachBackend(t, async (t, backend) => {
   t.test('two concurrent inserts of the same batch: every trace is reported new exactly once', async (t) => {
     const store = backend.makeStore()
     t.teardown(() => store.close())
-    const repo = await store.repository('traces', tracesRepository)
+    const repo = await store.repository('traces', tracesRepository())
     const batch = Array.from({ length: 100 }, () => makeRecord('A'))
     const [x, y] = await Promise.all([repo.insertNew(batch), repo.insertNew(batch.map((r) => ({ ...r })))])
     const ids = [...x, ...y].map((r) => r.trace_id).sort()
@@ -46,7 +46,7 @@ eachBackend(t, async (t, backend) => {
   t.test('get is scoped to the project; values round-trip', async (t) => {
     const store = backend.makeStore()
     t.teardown(() => store.close())
-    const repo = await store.repository('traces', tracesRepository)
+    const repo = await store.repository('traces', tracesRepository())
     const r = makeRecord('A', { session_id: 's1', metadata: { k: 'v' }, cost_cents: 0.15, input_tokens: 10, output_tokens: 2, ttft_ms: 12.5 })
     await repo.insertNew([r])
     const got = await repo.get('A', r.trace_id)
@@ -59,7 +59,7 @@ eachBackend(t, async (t, backend) => {
   t.test('list: each filter, newest first, total and paging', async (t) => {
     const store = backend.makeStore()
     t.teardown(() => store.close())
-    const repo = await store.repository('traces', tracesRepository)
+    const repo = await store.repository('traces', tracesRepository())
     const base = Date.UTC(2025, 0, 1)
     const records = Array.from({ length: 12 }, (_, i) => makeRecord('A', {
       timestamp: new Date(base + i * H),
@@ -88,7 +88,7 @@ eachBackend(t, async (t, backend) => {
   t.test('session: oldest first, limited, project-scoped', async (t) => {
     const store = backend.makeStore()
     t.teardown(() => store.close())
-    const repo = await store.repository('traces', tracesRepository)
+    const repo = await store.repository('traces', tracesRepository())
     const base = Date.UTC(2025, 0, 1)
     const records = [3, 1, 2, 0].map((i) => makeRecord('A', { session_id: 'S', timestamp: new Date(base + i * 1000) }))
     await repo.insertNew([...records, makeRecord('B', { session_id: 'S' })])
@@ -103,7 +103,7 @@ eachBackend(t, async (t, backend) => {
     t.teardown(async () => { await db.dropDatabase(); await client.close() })
     const store = mongoStore({ db })
     t.teardown(() => store.close())
-    await store.repository('traces', tracesRepository)
+    await store.repository('traces', tracesRepository())
     const keys = (await db.collection('pulse_traces').indexes()).map((i) => Object.keys(i.key))
     for (const field of ['session_id', 'provider', 'model_requested', 'model_used', 'status']) {
       t.ok(keys.some((k) => k[0] === 'project_id' && k[1] === field && k.includes('timestamp')), `index on project_id, ${field}, timestamp`)
@@ -114,7 +114,7 @@ eachBackend(t, async (t, backend) => {
   t.test('retention: sweep removes traces older than traceRetentionDays by an injected clock', async (t) => {
     const store = backend.makeStore()
     t.teardown(() => store.close())
-    const repo = await store.repository('traces', tracesRepository)
+    const repo = await store.repository('traces', tracesRepository())
     let clock = new Date(Date.UTC(2025, 5, 10))
     const options = resolveOptions(TracesOptions, { traceRetentionDays: 7 })
     const service = createTracesService({ repo, options, pricing: createPricing(), log: silent, now: () => clock })
@@ -169,7 +169,7 @@ eachBackend(t, async (t, backend) => {
   t.test('record() then app.close() at once: every trace is stored (reopened store on Mongo)', async (t) => {
     const store = backend.makeStore('close-flush')
     const { app } = await build(t, { store, traces: { queue: { batchSize: 50, flushIntervalMs: 60_000, maxSize: 10_000 } } })
-    const repo = await store.repository('traces', tracesRepository)
+    const repo = await store.repository('traces', tracesRepository())
     const traces = Array.from({ length: 230 }, () => ({ ...makeTrace(), project_id: 'P' }))
     t.equal(traces.filter((tr) => app.pulse.traces.record(tr).accepted).length, 230, 'every record() is accepted')
     await app.close()
@@ -178,7 +178,7 @@ eachBackend(t, async (t, backend) => {
     if (backend.name === 'mongo') {
       const reopened = backend.makeStore('close-flush')
       t.teardown(() => reopened.close())
-      reader = await reopened.repository('traces', tracesRepository)
+      reader = await reopened.repository('traces', tracesRepository())
     }
     const { total } = await reader.list('P', {}, { limit: 1, offset: 0 })
     t.equal(total, 230, 'all 230 traces are stored')

@@ -86,9 +86,24 @@ export const newestFirst = (a: TraceRecord, b: TraceRecord) =>
 
 const byFields = (a: Stored, b: Stored) => newestFirst(a.fields, b.fields)
 
+/** Traces the memory store keeps per project by default (`traces.memoryMaxTraces`). */
+export const DEFAULT_MEMORY_MAX_TRACES = 100_000
+
 export class MemoryTraces implements TracesRepository {
   readonly inProcess: boolean = true
   private readonly byProject = new Map<string, Map<string, Stored>>()
+  private readonly maxPerProject: number
+  /**
+   * Per project, an iterator over its trace ids kept from one eviction to the next. A Map keeps
+   * insertion order, so the next id is the oldest stored; a fresh iterator would walk past every
+   * entry deleted at the front before it, each time.
+   */
+  private readonly oldest = new Map<string, Iterator<string>>()
+
+  /** @param maxPerProject traces kept per project; storing one more drops the oldest stored */
+  constructor (maxPerProject: number = DEFAULT_MEMORY_MAX_TRACES) {
+    this.maxPerProject = maxPerProject
+  }
 
   async init () {}
   async close () {}
@@ -111,8 +126,20 @@ export class MemoryTraces implements TracesRepository {
       if (project.has(trace.trace_id)) continue
       project.set(trace.trace_id, pack(trace))
       inserted.push(trace)
+      if (project.size > this.maxPerProject) this.dropOldest(trace.project_id, project)
     }
     return inserted
+  }
+
+  private dropOldest (projectId: string, project: Map<string, Stored>) {
+    let next = this.oldest.get(projectId)?.next()
+    if (next === undefined || next.done === true) {
+      // The first eviction. (The iterator cannot run out while the trace just stored is ahead of it.)
+      const ids = project.keys()
+      this.oldest.set(projectId, ids)
+      next = ids.next()
+    }
+    if (next.done !== true) project.delete(next.value)
   }
 
   async remove (traces: Array<Pick<TraceRecord, 'project_id' | 'trace_id'>>) {
