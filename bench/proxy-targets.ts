@@ -96,7 +96,7 @@ async function pulse (): Promise<{ port: number, apiKey: string }> {
     adminKey: ADMIN,
     providers: { openai: { baseUrl: upstream } },
     // Tracing as a host gets it by default: bodies captured and redacted, the record() queue
-    // written in batches of 100 (or every second).
+    // written in batches of 100 (or every second), the memory store keeping 100 000 traces.
     traces: {}
   })
   await app.ready()

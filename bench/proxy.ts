@@ -285,7 +285,7 @@ async function run (ctx: BenchContext): Promise<BenchSection> {
       'pulse-proxy runs from its compiled build (`dist/`, built first), as a host runs it from npm; the floor and the mock are small TypeScript files run by tsx. ' +
       `c=1: ${Math.ceil(C1_REQUESTS / C1_BLOCKS) * C1_BLOCKS} sequential requests per target after ${C1_WARMUP} warm-up ones, in ${C1_BLOCKS} blocks with the targets taking turns (the order rotating), timed with \`performance.now()\` around undici (µs resolution); TTFT is the time to the first body byte. ` +
       `500 req/s: autocannon, ${SECONDS} s per target. Max (32 connections): autocannon, ${MAX_ROUNDS} rounds of ${SECONDS} s in which the targets take turns (the order rotating); each figure is the target's median round (its latencies have 1 ms resolution). ` +
-      'pulse-proxy: API key auth (cached 5 s), vault key (cached 5 s), tracing on (memory store; bodies captured and redacted), `include_usage` injected and hidden, overhead header.',
+      'pulse-proxy: API key auth (cached 5 s), vault key (cached 5 s), tracing on (memory store with its default of 100 000 kept traces; bodies captured and redacted), `include_usage` injected and hidden, overhead header.',
     '',
     ...lines
   ].join('\n')
