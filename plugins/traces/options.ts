@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { DEFAULT_MEMORY_MAX_TRACES } from './store/memory.js'
 
 export const ModelPriceOption = Type.Object({
   inputCentsPer1M: Type.Number({ minimum: 0 }),
@@ -15,7 +16,7 @@ export const TracesOptions = Type.Object({
   sweepIntervalMs: Type.Integer({ minimum: 1000, default: 3_600_000, description: 'How often expired traces are swept where no TTL index does it' }),
   memoryMaxTraces: Type.Integer({
     minimum: 1,
-    default: 100_000,
+    default: DEFAULT_MEMORY_MAX_TRACES,
     description: 'Memory store only: traces kept per project; storing one more drops the oldest stored (analytics still count it). MongoDB keeps every trace'
   }),
   sessionLimit: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000, description: 'Most traces GET /sessions/:id returns (the oldest ones)' }),
