@@ -132,13 +132,14 @@ export class MemoryTraces implements TracesRepository {
   }
 
   private dropOldest (projectId: string, project: Map<string, Stored>) {
-    let next = this.oldest.get(projectId)?.next()
-    if (next === undefined || next.done === true) {
-      // The first eviction. (The iterator cannot run out while the trace just stored is ahead of it.)
-      const ids = project.keys()
+    let ids = this.oldest.get(projectId)
+    if (ids === undefined) {
+      ids = project.keys()
       this.oldest.set(projectId, ids)
-      next = ids.next()
     }
+    // Never done: every id behind the iterator was dropped or removed, so the project's traces,
+    // the one just stored among them, are all ahead of it; the first is the oldest stored.
+    const next = ids.next()
     if (next.done !== true) project.delete(next.value)
   }
 
