@@ -60,14 +60,32 @@ export class DeltaTemplate {
     if (end - start < b + a + 2) return undefined
     if (buf.compare(this.before, 0, b, start, start + b) !== 0) return undefined
     if (buf.compare(this.after, 0, a, end - a, end) !== 0) return undefined
+    const s = start + b
+    const e = end - a
+    // Most deltas are a plain literal: quotes around bytes with no quote, backslash or control
+    // character. Those bytes are the text itself (decoded as JSON.parse would decode them); any
+    // other literal, or anything that is not one, is left to JSON.parse.
+    if (buf[s] === QUOTE && buf[e - 1] === QUOTE && plain(buf, s + 1, e - 1)) return buf.toString('utf8', s + 1, e - 1)
     let value: unknown
     try {
-      value = JSON.parse(buf.toString('utf8', start + b, end - a))
+      value = JSON.parse(buf.toString('utf8', s, e))
     } catch {
       return undefined
     }
     return typeof value === 'string' ? value : undefined
   }
+}
+
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+
+/** `buf[start..end)` holds no byte that a JSON string must escape or that starts an escape. */
+function plain (buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = buf[i] as number
+    if (c < 0x20 || c === QUOTE || c === BACKSLASH) return false
+  }
+  return true
 }
 
 /** Where the string value of the first `"content"` key starts and ends in `data` (quotes included). */

@@ -23,6 +23,12 @@ t.test('a template is learned from a plain content delta and reads its siblings'
   }
   t.equal(match(tpl, DELTA.replace('"finish_reason":null', '"finish_reason":"stop"')), undefined, 'other bytes changed')
   t.equal(match(tpl, DELTA.replace('chatcmpl-1', 'chatcmpl-2')), undefined)
+  // Bytes that are not UTF-8 read as JSON.parse reads them after decoding (U+FFFD), with or without escapes.
+  const [head, tail] = DELTA.split('"Hi"') as [string, string]
+  for (const inner of [Buffer.from([0x61, 0xff, 0x62]), Buffer.from([0xe2, 0x98]), Buffer.from([0xff, 0x5c, 0x6e])]) {
+    const b = Buffer.concat([Buffer.from(head + '"'), inner, Buffer.from('"' + tail)])
+    t.equal(tpl.match(b, 0, b.length), JSON.parse(Buffer.concat([Buffer.from('"'), inner, Buffer.from('"')]).toString()))
+  }
 })
 
 t.test('what teaches no template', async (t) => {
