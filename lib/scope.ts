@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaCompiler, onRequestAsyncHookHandler, RouteOptions } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaCompiler, onRequestAsyncHookHandler, onRequestHookHandler, RouteOptions } from 'fastify'
 import { correlationIdFrom, REQUEST_ID_HEADER } from './correlation.js'
 import { ErrorEnvelope, toEnvelope } from './envelope.js'
 
@@ -8,7 +8,7 @@ export type RouteAuth = 'project' | 'admin' | 'none'
 export interface ScopeOptions {
   bodyLimit: number
   /** Resolves the hook that enforces a route's `config.auth`; undefined when no auth plugin is registered. */
-  authHook: (auth: Exclude<RouteAuth, 'none'>) => onRequestAsyncHookHandler | undefined
+  authHook: (auth: Exclude<RouteAuth, 'none'>) => onRequestHookHandler | onRequestAsyncHookHandler | undefined
   /** See lib/validation.ts: ours, so the host's AJV settings do not change what we accept. */
   validatorCompiler: FastifySchemaCompiler<unknown>
 }
@@ -31,7 +31,7 @@ function withErrorResponses (route: RouteOptions) {
   route.schema = { ...route.schema, response }
 }
 
-function prepend (existing: RouteOptions['onRequest'], hook: onRequestAsyncHookHandler) {
+function prepend (existing: RouteOptions['onRequest'], hook: onRequestHookHandler | onRequestAsyncHookHandler) {
   if (existing === undefined) return [hook]
   return [hook, ...(Array.isArray(existing) ? existing : [existing])]
 }
@@ -57,12 +57,14 @@ export function installScope (scope: FastifyInstance, opts: ScopeOptions) {
     route.onRequest = prepend(route.onRequest, hook)
   })
 
-  scope.addHook('onRequest', async (request, reply) => {
+  // A callback hook, not an async one: nothing here waits, and a promise per request is not free.
+  scope.addHook('onRequest', (request, reply, done) => {
     const id = correlationIdFrom(request.headers[REQUEST_ID_HEADER])
     request.id = id
     request.log = request.log.child({ correlationId: id })
     reply.log = request.log
     reply.header(REQUEST_ID_HEADER, id)
+    done()
   })
 
   // Every pulse body is JSON: anything else is a 415, not a confusing 400 from the text parser.

@@ -7,13 +7,15 @@ import type { RateLimitOptions } from './options.js'
 export interface FailureGuard {
   /** Throws a 429 while this client is locked out, before any credential is checked. */
   check(request: FastifyRequest): Promise<void>
+  /** False when `check` would pass without asking the counter store (no recent failure from this client). */
+  mayBeLocked(request: FastifyRequest): boolean
   /** Counts one failure; throws a 429 when it was one too many. */
   failed(request: FastifyRequest): Promise<void>
 }
 
 const MAX_TRACKED = 10_000
 
-const open: FailureGuard = { async check () {}, async failed () {} }
+const open: FailureGuard = { async check () {}, mayBeLocked: () => false, async failed () {} }
 
 function lockedOut (retryAfterSec: number) {
   return describe(new RateLimitedError('Too many failed authentication attempts from this address; retry later'), {
@@ -49,17 +51,22 @@ export async function createFailureGuard (app: FastifyInstance, options: RateLim
   const lastFailure = new Map<string, number>()
   let checkAllUntil = 0
 
+  function mayBeLocked (request: FastifyRequest): boolean {
+    const t = Date.now()
+    if (t < checkAllUntil) return true
+    const at = lastFailure.get(request.ip)
+    if (at === undefined) return false
+    if (t - at > options.timeWindow) {
+      lastFailure.delete(request.ip)
+      return false
+    }
+    return true
+  }
+
   return {
+    mayBeLocked,
     async check (request) {
-      const t = Date.now()
-      if (t >= checkAllUntil) {
-        const at = lastFailure.get(request.ip)
-        if (at === undefined) return
-        if (t - at > options.timeWindow) {
-          lastFailure.delete(request.ip)
-          return
-        }
-      }
+      if (!mayBeLocked(request)) return
       const state = await limit(request, { increment: false })
       if (!state.isAllowed && state.remaining === 0 && state.ttl > 0) throw lockedOut(state.ttlInSeconds)
     },

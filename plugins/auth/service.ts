@@ -51,7 +51,23 @@ export function createAuthService (deps: AuthServiceDeps) {
     apiKeys.touch(keyId, at).catch((err) => deps.onBackgroundError?.(err))
   }
 
+  /** The principal of a key accepted within apiKeyCacheMs (its use recorded), else undefined. */
+  function fromCache (hash: string, at: Date): Principal | undefined {
+    const cached = cache.get(hash)
+    if (cached === undefined || cached.until <= at.getTime()) return undefined
+    if (cached.principal.keyId !== undefined) touch(cached.principal.keyId, at)
+    return cached.principal
+  }
+
   return {
+    /**
+     * verifyApiKey's answer when it needs no store read (the key was accepted within
+     * apiKeyCacheMs); undefined when it does. Lets the auth hook finish without a promise.
+     */
+    cachedApiKey (token: string): Principal | undefined {
+      return looksLikeApiKey(token) ? fromCache(hashApiKey(token), now()) : undefined
+    },
+
     async createProject (name: string) {
       const project = { id: randomUUID(), name, createdAt: now() }
       await projects.create(project)
@@ -105,11 +121,8 @@ export function createAuthService (deps: AuthServiceDeps) {
       if (!looksLikeApiKey(token)) return null
       const hash = hashApiKey(token)
       const at = now()
-      const cached = opts.fresh === true ? undefined : cache.get(hash)
-      if (cached !== undefined && cached.until > at.getTime()) {
-        if (cached.principal.keyId !== undefined) touch(cached.principal.keyId, at)
-        return cached.principal
-      }
+      const cached = opts.fresh === true ? undefined : fromCache(hash, at)
+      if (cached !== undefined) return cached
       const record = await apiKeys.findByHash(hash)
       const principal: Principal | null = record === null || record.revokedAt !== undefined
         ? null

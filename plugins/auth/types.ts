@@ -1,4 +1,4 @@
-import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import type { FastifyRequest, onRequestAsyncHookHandler, onRequestHookHandler } from 'fastify'
 import type { Principal } from '../core/types.js'
 import type { AuthService } from './service.js'
 
@@ -35,6 +35,8 @@ declare module '../core/types.js' {
     auth: PulseAuth
     /** onRequest hook: sets `request.pulse` from the caller's credentials, or answers 401 (429 when locked out). */
     authenticate: onRequestAsyncHookHandler
+    /** `authenticate` as a callback hook, done at once for a key accepted within apiKeyCacheMs (pulse-proxy's routes use it). */
+    authenticateHook: onRequestHookHandler
     /** onRequest hook: requires the operator's `x-admin-key`. */
     authenticateAdmin: onRequestAsyncHookHandler
     /**

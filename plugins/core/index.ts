@@ -36,7 +36,7 @@ const pulseCorePlugin: FastifyPluginAsync<PulseCoreOptions> = async (app, raw) =
     // Looked up per route, so routes registered after pulse-auth find its hooks.
     authHook: (auth) => {
       const hooks = app.pulse as PulseAuthHooks
-      return auth === 'admin' ? hooks.authenticateAdmin : hooks.authenticate
+      return auth === 'admin' ? hooks.authenticateAdmin : hooks.authenticateHook ?? hooks.authenticate
     }
   }
   app.decorate('pulse', { store, options, scope } as PulseNamespace)

@@ -1,4 +1,4 @@
-import type { onRequestAsyncHookHandler } from 'fastify'
+import type { onRequestAsyncHookHandler, onRequestHookHandler } from 'fastify'
 import type { PulseStore } from '../../lib/store/types.js'
 import type { RouteAuth, ScopeOptions } from '../../lib/scope.js'
 import type { CoreOptions } from './options.js'
@@ -27,6 +27,8 @@ export type ResolvedCoreOptions = CoreOptions & { production: boolean }
 /** The hooks pulse-auth provides; optional here so pulse-core can tell whether it is registered. */
 export interface PulseAuthHooks {
   authenticate?: onRequestAsyncHookHandler
+  /** The same check as a callback hook, settled synchronously when it can (pulse-proxy's routes run it). */
+  authenticateHook?: onRequestHookHandler
   authenticateAdmin?: onRequestAsyncHookHandler
 }
 
