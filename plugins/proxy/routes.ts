@@ -10,7 +10,7 @@ import {
   ChatCompletionBody, EmbeddingsBody, MessagesBody, MetricsResponse, ModelList, ModelsQuery, PassthroughParams,
   ProviderBody, UnpricedQuery, UnpricedResponse
 } from './schemas.js'
-import type { CallOutcome, ProxyService } from './service.js'
+import type { CallOutcome, ProxyService, SessionKey } from './service.js'
 import { ClientSignal } from './upstream.js'
 
 export interface ProxyRoutesDeps {
@@ -32,6 +32,9 @@ function clientSignal (reply: FastifyReply): ClientSignal {
   })
   return signal
 }
+
+/** A caller without a BYOK session: no session key, and no promise to say so. */
+const noSessionKey: SessionKey = () => null
 
 /** When the request arrived, on the service's clock: auth and body parsing count as our overhead. */
 function startedAt (reply: FastifyReply): number {
@@ -73,7 +76,7 @@ export function proxyRoutes (deps: ProxyRoutesDeps) {
       projectId: principal.projectId,
       requestId: String(request.id),
       clientHeaders: request.headers,
-      sessionKey: (provider) => deps.sessionKey(request, provider),
+      sessionKey: principal.via === 'session' ? (provider) => deps.sessionKey(request, provider) : noSessionKey,
       signal: clientSignal(res),
       startedAt: startedAt(res),
       ...(typeof sessionHeader === 'string' && sessionHeader !== '' && sessionHeader.length <= 256 ? { sessionId: sessionHeader } : {})

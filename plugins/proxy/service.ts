@@ -61,7 +61,7 @@ export interface CallInput {
   requestId: string
   clientHeaders: HeaderBag
   /** The key the caller's BYOK session holds for a provider, or null. */
-  sessionKey: (provider: string) => Promise<string | null>
+  sessionKey: SessionKey
   /** Aborted when the client goes away. */
   signal: CallSignal
   /** `clock()` when the request arrived (before auth and body parsing). */
@@ -69,6 +69,9 @@ export interface CallInput {
   /** Trace fields the caller adds (e.g. `x-pulse-session-id`). */
   sessionId?: string
 }
+
+/** The key the caller's BYOK session holds for a provider, or null; null at once when the caller has no session. */
+export type SessionKey = (provider: string) => Promise<string | null> | null
 
 /** A success the route sends as it is: the provider's own body, or an SSE stream. */
 export type CallOutcome =
@@ -89,7 +92,7 @@ export interface ProxyService {
 export interface ModelsInput {
   projectId: string
   requestId: string
-  sessionKey: (provider: string) => Promise<string | null>
+  sessionKey: SessionKey
   signal: CallSignal
   /** Only this provider, its ids unprefixed; else every provider with a key, ids prefixed `<provider>/`. */
   provider?: string
@@ -143,53 +146,81 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
   let idleWaiters: Array<() => void> = []
 
   // ---- provider keys: the caller's BYOK session first, then the project's vault secret, cached briefly
-  const keyCache = new Map<string, { value: Promise<string | null>, expires: number }>()
+  // A settled entry carries its value, so a cache hit is answered without a promise.
+  interface CachedKey { value: Promise<string | null>, settled: boolean, key: string | null, expires: number }
+  const keyCache = new Map<string, CachedKey>()
   const KEY_CACHE_MAX = 10_000
 
-  // Not async: a cache hit hands back the cached promise, with no extra promise per call.
-  function vaultKey (projectId: string, provider: string): Promise<string | null> {
+  function vaultKey (projectId: string, provider: string): CachedKey | Promise<string | null> {
     if (deps.providerKeyCacheMs === 0) return deps.vaultKey(projectId, provider)
     const id = `${projectId}\u0000${provider}`
     const t = clock()
     const hit = keyCache.get(id)
-    if (hit !== undefined && hit.expires > t) return hit.value
+    if (hit !== undefined && hit.expires > t) return hit
     if (keyCache.size >= KEY_CACHE_MAX) {
       const oldest = keyCache.keys().next().value
       if (oldest !== undefined) keyCache.delete(oldest)
     }
     // Concurrent calls share one store read + decrypt.
     const value = deps.vaultKey(projectId, provider)
+    const entry: CachedKey = { value, settled: false, key: null, expires: t + deps.providerKeyCacheMs }
     keyCache.delete(id)
-    keyCache.set(id, { value, expires: t + deps.providerKeyCacheMs })
-    value.catch(() => keyCache.delete(id))
-    return value
+    keyCache.set(id, entry)
+    value.then((key) => { entry.settled = true; entry.key = key }, () => keyCache.delete(id))
+    return entry
   }
 
-  async function keyFor (provider: ProviderAdapter, input: { projectId: string, sessionKey: CallInput['sessionKey'] }): Promise<string | undefined> {
-    if (!provider.requiresKey) return undefined
-    const key = await input.sessionKey(provider.name) ?? await vaultKey(input.projectId, provider.name)
+  function required (provider: ProviderAdapter, key: string | null): string {
     if (key === null) throw new ProviderKeyMissingError(provider.name, providerSecretName(provider.name))
     return key
   }
 
+  function fromVault (provider: ProviderAdapter, projectId: string): string | Promise<string> {
+    const found = vaultKey(projectId, provider.name)
+    if (found instanceof Promise) return found.then((key) => required(provider, key))
+    if (found.settled) return required(provider, found.key)
+    return found.value.then((key) => required(provider, key))
+  }
+
+  /** The provider key for a call: a value when nothing needs waiting for (most calls), else a promise. */
+  function keyFor (provider: ProviderAdapter, input: { projectId: string, sessionKey: SessionKey }): string | undefined | Promise<string> {
+    if (!provider.requiresKey) return undefined
+    const session = input.sessionKey(provider.name)
+    if (session === null) return fromVault(provider, input.projectId)
+    return session.then((key) => key ?? fromVault(provider, input.projectId))
+  }
+
   // ---- cost: provider-reported, else the pricing table, else none (and remembered as unpriced)
-  function costFields (projectId: string, provider: ProviderAdapter, usage: Usage | undefined, models: Array<string | undefined>): Partial<RecordedTrace> {
-    if (usage === undefined) return {}
-    if (usage.providerCostCents !== undefined) return { cost_cents: usage.providerCostCents, cost_source: 'provider' }
+  function setCost (trace: RecordedTrace, provider: ProviderAdapter, usage: Usage | undefined, modelUsed: string | undefined, routedModel: string) {
+    if (usage === undefined) return
+    if (usage.providerCostCents !== undefined) {
+      trace.cost_cents = usage.providerCostCents
+      trace.cost_source = 'provider'
+      return
+    }
     // The mock provider is free, and says so; its models are not "unpriced".
-    if (provider.kind === 'mock') return { cost_cents: 0, cost_source: 'provider' }
+    if (provider.kind === 'mock') {
+      trace.cost_cents = 0
+      trace.cost_source = 'provider'
+      return
+    }
     const tokens = { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, cacheReadTokens: usage.cacheReadTokens, cacheWriteTokens: usage.cacheWriteTokens }
-    for (const model of models) {
+    for (const model of [modelUsed, routedModel]) {
       if (model === undefined || model === '') continue
       const cost = pricing.cost(model, tokens)
-      if (cost !== null) return { cost_cents: cost, cost_source: 'pricing_table' }
+      if (cost !== null) {
+        trace.cost_cents = cost
+        trace.cost_source = 'pricing_table'
+        return
+      }
     }
-    const model = models.find((m) => m !== undefined && m !== '')
-    if (model !== undefined) {
-      deps.unpriced.record({ projectId, provider: provider.name, model, at: new Date(now()) })
+    const model = modelUsed !== undefined && modelUsed !== '' ? modelUsed : routedModel
+    if (model !== '') {
+      deps.unpriced.record({ projectId: trace.project_id, provider: provider.name, model, at: new Date(now()) })
         .catch((err: unknown) => log.warn({ err, model }, 'pulse-proxy: could not record an unpriced model'))
     }
-    return { cost_source: 'none', unpriced: true }
+    trace.cost_source = 'none'
+    trace.unpriced = true
   }
 
   function finishCall () {
@@ -212,6 +243,14 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
       done = true
       const latency = Math.max(0, clock() - input.startedAt)
       counters.outcome(o.status, o.error?.cause)
+      const metadata: JsonObject = {
+        correlation_id: input.requestId,
+        operation: input.operation,
+        client_format: input.clientFormat,
+        stream: input.body.stream === true,
+        upstream_model: routedModel
+      }
+      if (o.completionId !== undefined) metadata.completion_id = o.completionId
       const trace: RecordedTrace = {
         project_id: input.projectId,
         trace_id: randomUUID(),
@@ -221,14 +260,7 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
         request_body: input.body,
         status: o.status,
         latency_ms: Math.round(latency * 1000) / 1000,
-        metadata: {
-          correlation_id: input.requestId,
-          operation: input.operation,
-          client_format: input.clientFormat,
-          stream: input.body.stream === true,
-          upstream_model: routedModel,
-          ...(o.completionId !== undefined ? { completion_id: o.completionId } : {})
-        }
+        metadata
       }
       if (o.modelUsed !== undefined) trace.model_used = o.modelUsed
       if (o.providerRequestId !== undefined) trace.provider_request_id = o.providerRequestId
@@ -245,7 +277,7 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
         trace.cache_write_tokens = o.usage.cacheWriteTokens
         trace.usage_source = 'provider'
       }
-      Object.assign(trace, costFields(input.projectId, provider, o.usage, [o.modelUsed, routedModel]))
+      setCost(trace, provider, o.usage, o.modelUsed, routedModel)
       handOverLater(trace)
     }
   }
@@ -319,7 +351,8 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
     let upstreamMs = 0
 
     try {
-      const key = await keyFor(provider, input)
+      const pending = keyFor(provider, input)
+      const key = typeof pending === 'object' ? await pending : pending
       const inject = registry.includeUsage.shouldInject(provider.includeUsage, provider.baseUrl)
       const build = (injectIncludeUsage: boolean): UpstreamRequest => {
         try {
