@@ -43,20 +43,26 @@ export function bearerHeaders (ctx: CallContext, extra: Record<string, string> =
   return headers
 }
 
+const INCLUDE_USAGE = '"stream_options":{"include_usage":true}'
+
 /**
- * The OpenAI-format chat body to send: routed model, and `stream_options.include_usage` added
- * when the proxy decided so and the client did not ask itself.
+ * The OpenAI-format chat body to send, as JSON: routed model, and `stream_options.include_usage`
+ * added when the proxy decided so and the client did not ask itself.
  */
-export function openAIChatBody (body: JsonObject, ctx: CallContext): { body: JsonObject, injected: boolean, clientWantsUsage: boolean } {
-  const out: JsonObject = { ...body, model: ctx.model }
+export function openAIChatJson (body: JsonObject, ctx: CallContext): { json: string, injected: boolean, clientWantsUsage: boolean } {
   const streamOptions = obj(body.stream_options)
   const clientWantsUsage = body.stream === true && streamOptions?.include_usage === true
-  let injected = false
-  if (body.stream === true && !clientWantsUsage && ctx.injectIncludeUsage) {
-    out.stream_options = { ...streamOptions, include_usage: true }
-    injected = true
+  const inject = body.stream === true && !clientWantsUsage && ctx.injectIncludeUsage
+  if (body.model === ctx.model && (!inject || body.stream_options === undefined)) {
+    // The common call: the client's body as it is, the field appended to its text when it is
+    // added (where a copy with it set last would have put it), with no copy of the object.
+    const json = JSON.stringify(body)
+    if (!inject) return { json, injected: false, clientWantsUsage }
+    return { json: `${json.slice(0, -1)}${json.length > 2 ? ',' : ''}${INCLUDE_USAGE}}`, injected: true, clientWantsUsage }
   }
-  return { body: out, injected, clientWantsUsage }
+  const out: JsonObject = { ...body, model: ctx.model }
+  if (inject) out.stream_options = { ...streamOptions, include_usage: true }
+  return { json: JSON.stringify(out), injected: inject, clientWantsUsage }
 }
 
 /** Non-streaming OpenAI-format answer → result: the body is passed on unchanged. */
@@ -127,10 +133,10 @@ export function openAICompatible (spec: OpenAICompatibleSpec): ProviderAdapter {
       if (operation === 'embeddings') {
         return { method: 'POST', url, headers, body: JSON.stringify({ ...body, model: ctx.model }), stream: false, injectedIncludeUsage: false, clientWantsUsage: false }
       }
-      const chat = openAIChatBody(body, ctx)
+      const chat = openAIChatJson(body, ctx)
       const stream = body.stream === true
       if (stream) headers.accept = 'text/event-stream'
-      return { method: 'POST', url, headers, body: JSON.stringify(chat.body), stream, injectedIncludeUsage: chat.injected, clientWantsUsage: chat.clientWantsUsage }
+      return { method: 'POST', url, headers, body: chat.json, stream, injectedIncludeUsage: chat.injected, clientWantsUsage: chat.clientWantsUsage }
     },
     transformResponse: (operation: Operation, _clientFormat: WireFormat, body: unknown) => openAIResult(operation, body, reportsCost),
     createStream: (_clientFormat, request, options) => new SsePipeline(

@@ -58,6 +58,36 @@ t.test('include_usage: injected for openai/openrouter/puter streams only, never 
   t.equal(JSON.parse(off.body ?? '{}').stream_options, undefined)
 })
 
+t.test('the chat body sent is the client\'s, byte for byte, with only the routed model and include_usage changed', async (t) => {
+  // What a copy of the body with those two fields set would serialise to: the body is sent as
+  // text built without that copy when it can be, and must not differ from it by one byte.
+  const expected = (body: Record<string, unknown>, model: string, inject: boolean) => {
+    const out: Record<string, unknown> = { ...body, model }
+    if (inject) out.stream_options = { ...(body.stream_options as object | undefined), include_usage: true }
+    return JSON.stringify(out)
+  }
+  const adapter = openaiProvider()
+  const base = { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi "there" \u2028' }], temperature: 0.5 }
+  const cases: Array<[Record<string, unknown>, string, boolean]> = [
+    [{ ...base, stream: true }, 'gpt-4o', true],
+    [{ ...base, stream: true, max_tokens: 5 }, 'gpt-4o', true],
+    [{ ...base, stream: true, stream_options: { extra: 1 } }, 'gpt-4o', true],
+    [{ ...base, stream: true, stream_options: null }, 'gpt-4o', true],
+    [{ ...base, stream: true, stream_options: { include_usage: true } }, 'gpt-4o', false],
+    [{ ...base, stream: true }, 'gpt-4o-2024-08-06', true],
+    [{ ...base, model: 'openai/gpt-4o', stream: true }, 'gpt-4o', true],
+    [{ ...base, stream: false }, 'gpt-4o', false],
+    [base, 'gpt-4o', false]
+  ]
+  for (const [body, model, inject] of cases) {
+    const req = adapter.transformRequest('chat', 'openai', body, { ...ctx, model })
+    t.equal(req.body, expected(body, model, inject), JSON.stringify(body))
+    t.equal(req.injectedIncludeUsage, inject)
+  }
+  const off = adapter.transformRequest('chat', 'openai', { ...base, stream: true }, { ...ctx, injectIncludeUsage: false })
+  t.equal(off.body, JSON.stringify({ ...base, stream: true }))
+})
+
 t.test('include_usage memory: auto mode retries once without it on 400/422 and remembers per base URL', async (t) => {
   const m = new IncludeUsageMemory()
   const custom = customProvider('local', { baseUrl: 'http://127.0.0.1:1/v1' })
