@@ -84,6 +84,7 @@ export function proxyRoutes (deps: ProxyRoutesDeps) {
     return reply(res, outcome)
   }
 
+  // The handlers return proxied()'s promise as it is: an async wrapper would add one per request.
   return async function routes (parent: FastifyInstance) {
     const scope = parent.withTypeProvider<TypeBoxTypeProvider>()
 
@@ -95,15 +96,15 @@ export function proxyRoutes (deps: ProxyRoutesDeps) {
         body: ChatCompletionBody,
         response: { 200: ProviderBody }
       }
-    }, async (request, res) => await proxied(request, res, 'chat', 'openai'))
+    }, (request, res) => proxied(request, res, 'chat', 'openai'))
 
     scope.post('/embeddings', {
       schema: { tags: ['proxy'], summary: 'OpenAI-compatible embeddings', security: bearer, body: EmbeddingsBody, response: { 200: ProviderBody } }
-    }, async (request, res) => await proxied(request, res, 'embeddings', 'openai'))
+    }, (request, res) => proxied(request, res, 'embeddings', 'openai'))
 
     scope.post('/messages', {
       schema: { tags: ['proxy'], summary: 'Anthropic Messages API (streaming and not)', security: bearer, body: MessagesBody, response: { 200: ProviderBody } }
-    }, async (request, res) => await proxied(request, res, 'messages', 'anthropic'))
+    }, (request, res) => proxied(request, res, 'messages', 'anthropic'))
 
     scope.get('/models', {
       schema: {

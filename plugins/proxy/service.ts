@@ -366,13 +366,16 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
           throw err
         }
       }
-      const send = async (req: UpstreamRequest): Promise<UpstreamResponse> => {
+      // Not async: the upstream's own promise, timed when it settles (one promise frame fewer per call).
+      const send = (req: UpstreamRequest): Promise<UpstreamResponse> => {
         const t0 = clock()
-        try {
-          return await callUpstream(provider, req, input.signal)
-        } finally {
+        return callUpstream(provider, req, input.signal).then((res) => {
           upstreamMs += clock() - t0
-        }
+          return res
+        }, (err: unknown) => {
+          upstreamMs += clock() - t0
+          throw err
+        })
       }
 
       let req = build(inject)
