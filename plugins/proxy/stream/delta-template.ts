@@ -34,8 +34,7 @@ export class DeltaTemplate {
     const choice = obj(choices[0])
     const delta = obj(choice?.delta)
     if (choice === undefined || delta === undefined || (choice.finish_reason !== undefined && choice.finish_reason !== null)) return undefined
-    const keys = Object.keys(delta)
-    if (keys.length !== 1 || keys[0] !== 'content' || typeof delta.content !== 'string') return undefined
+    if (typeof delta.content !== 'string' || !onlyKey(delta, 'content')) return undefined
     const slot = contentSlot(data)
     if (slot === undefined) return undefined
     const before = data.slice(0, slot.start)
@@ -78,6 +77,16 @@ export class DeltaTemplate {
 
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
+
+/** `o`'s one own enumerable key is `key` (no key array made: this runs on a stream's first events). */
+function onlyKey (o: object, key: string): boolean {
+  let n = 0
+  for (const k in o) {
+    if (!Object.hasOwn(o, k)) continue
+    if (k !== key || ++n > 1) return false
+  }
+  return n === 1
+}
 
 /** `buf[start..end)` holds no byte that a JSON string must escape or that starts an escape. */
 function plain (buf: Buffer, start: number, end: number): boolean {
