@@ -169,7 +169,7 @@ const pulseAuthPlugin: FastifyPluginAsync<PulseAuthOptions> = async (app, raw) =
     })
   }
 
-  const authenticate = app.pulse.authenticate = async function authenticate (request) {
+  app.pulse.authenticate = async function authenticate (request) {
     await guard.check(request)
     try {
       for (const { strategy } of strategies) {
@@ -188,7 +188,7 @@ const pulseAuthPlugin: FastifyPluginAsync<PulseAuthOptions> = async (app, raw) =
 
   // What pulse-proxy's routes run: a key accepted moments ago (most calls) is settled here,
   // with no promise; every other request takes authenticate() as it is.
-  app.pulse.authenticateHook = function authenticateHook (request, _reply, done) {
+  app.pulse.authenticateHook = function authenticateHook (request, reply, done) {
     if (!guard.mayBeLocked(request)) {
       const token = bearerToken(request)
       // The api_key strategy is tried first: when it has the answer, it is the answer.
@@ -199,7 +199,8 @@ const pulseAuthPlugin: FastifyPluginAsync<PulseAuthOptions> = async (app, raw) =
         return
       }
     }
-    authenticate.call(this, request).then(() => { done() }, done)
+    // As registered on app.pulse (a host may have wrapped it); a rejection without an Error is still a refusal.
+    app.pulse.authenticate.call(this, request, reply).then(() => { done() }, (err: unknown) => { done(err instanceof Error ? err : unauthorized()) })
   }
 
   app.pulse.authenticateAdmin = async function authenticateAdmin (request) {
