@@ -146,15 +146,15 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
   let idleWaiters: Array<() => void> = []
 
   // ---- provider keys: the caller's BYOK session first, then the project's vault secret, cached briefly
-  // A settled entry carries its value, so a cache hit is answered without a promise.
-  interface CachedKey { value: Promise<string | null>, settled: boolean, key: string | null, expires: number }
-  const keyCache = new Map<string, CachedKey>()
+  // A settled entry carries its key, so a cache hit is answered without a promise.
+  interface KeyLookup { value: Promise<string | null>, key: string | null | undefined, expires: number }
+  const keyCache = new Map<string, KeyLookup>()
   const KEY_CACHE_MAX = 10_000
 
-  function vaultKey (projectId: string, provider: string): CachedKey | Promise<string | null> {
-    if (deps.providerKeyCacheMs === 0) return deps.vaultKey(projectId, provider)
-    const id = `${projectId}\u0000${provider}`
+  function vaultKey (projectId: string, provider: string): KeyLookup {
     const t = clock()
+    if (deps.providerKeyCacheMs === 0) return { value: deps.vaultKey(projectId, provider), key: undefined, expires: t }
+    const id = `${projectId}\u0000${provider}`
     const hit = keyCache.get(id)
     if (hit !== undefined && hit.expires > t) return hit
     if (keyCache.size >= KEY_CACHE_MAX) {
@@ -162,11 +162,10 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
       if (oldest !== undefined) keyCache.delete(oldest)
     }
     // Concurrent calls share one store read + decrypt.
-    const value = deps.vaultKey(projectId, provider)
-    const entry: CachedKey = { value, settled: false, key: null, expires: t + deps.providerKeyCacheMs }
+    const entry: KeyLookup = { value: deps.vaultKey(projectId, provider), key: undefined, expires: t + deps.providerKeyCacheMs }
     keyCache.delete(id)
     keyCache.set(id, entry)
-    value.then((key) => { entry.settled = true; entry.key = key }, () => keyCache.delete(id))
+    entry.value.then((key) => { entry.key = key }, () => keyCache.delete(id))
     return entry
   }
 
@@ -177,8 +176,7 @@ export function createProxyService (deps: ProxyServiceDeps): ProxyService {
 
   function fromVault (provider: ProviderAdapter, projectId: string): string | Promise<string> {
     const found = vaultKey(projectId, provider.name)
-    if (found instanceof Promise) return found.then((key) => required(provider, key))
-    if (found.settled) return required(provider, found.key)
+    if (found.key !== undefined) return required(provider, found.key)
     return found.value.then((key) => required(provider, key))
   }
 
