@@ -44,6 +44,11 @@ function startedAt (reply: FastifyReply): number {
 export function proxyRoutes (deps: ProxyRoutesDeps) {
   const { service } = deps
 
+  /** The caller's BYOK session keys: only a session-authenticated caller has any. */
+  function sessionKeyOf (request: FastifyRequest): SessionKey {
+    return request.pulse?.via === 'session' ? (provider) => deps.sessionKey(request, provider) : noSessionKey
+  }
+
   function reply (res: FastifyReply, outcome: CallOutcome | PassthroughResult & { kind?: undefined }) {
     res.code(outcome.status).headers(outcome.headers)
     if (deps.overheadHeader !== false) res.header(deps.overheadHeader, outcome.overheadMs.toFixed(3))
@@ -76,7 +81,7 @@ export function proxyRoutes (deps: ProxyRoutesDeps) {
       projectId: principal.projectId,
       requestId: String(request.id),
       clientHeaders: request.headers,
-      sessionKey: principal.via === 'session' ? (provider) => deps.sessionKey(request, provider) : noSessionKey,
+      sessionKey: sessionKeyOf(request),
       signal: clientSignal(res),
       startedAt: startedAt(res),
       ...(typeof sessionHeader === 'string' && sessionHeader !== '' && sessionHeader.length <= 256 ? { sessionId: sessionHeader } : {})
@@ -118,7 +123,7 @@ export function proxyRoutes (deps: ProxyRoutesDeps) {
       const list = await service.models({
         projectId: request.pulse!.projectId,
         requestId: String(request.id),
-        sessionKey: (provider) => deps.sessionKey(request, provider),
+        sessionKey: sessionKeyOf(request),
         signal: clientSignal(res),
         ...(request.query.provider !== undefined ? { provider: request.query.provider } : {})
       })
