@@ -17,8 +17,9 @@ const TARGETS = fileURLToPath(new URL('./proxy-targets.ts', import.meta.url))
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const SECONDS = Number(process.env.BENCH_PROXY_SECONDS ?? 5)
 // p99 at c=1 is decided by the few requests the shared VM stalls for 2–6 ms: with 1 500 requests it
-// was the 15th-worst, and a few stalls more or less moved it by 2× between runs; 4 000 make it the 40th.
-const C1_REQUESTS = Number(process.env.BENCH_PROXY_C1 ?? 4000)
+// was the 15th-worst, and a few stalls more or less moved it by 2× between runs; 4 000 made it the 40th,
+// and its ratio to the floor's still ranged 1.29–1.53× over runs on a steady machine; 8 000 make it the 80th.
+const C1_REQUESTS = Number(process.env.BENCH_PROXY_C1 ?? 8000)
 // Steady state, not a process's first requests: with 100 warm-up requests, the code a mode runs for
 // the first time (pulse-proxy's streaming path: the json phases come first) was still being compiled
 // by V8 during the measured requests, on worker threads competing for the 2 cores; p99 then measured
@@ -27,9 +28,10 @@ const C1_WARMUP = Number(process.env.BENCH_PROXY_C1_WARMUP ?? 3000)
 // Targets take turns: c=1 in blocks, maximum throughput in rounds, so a change in the shared
 // machine's speed during the run falls on every target alike.
 const C1_BLOCKS = 10
-// An odd number of rounds, so each target's median round is one of its rounds; five, because single
-// rounds of one run differed by up to 30 points.
-const MAX_ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_PROXY_ROUNDS ?? 5) / 2) * 2 + 1)
+// An odd number of rounds, so each target's median round is one of its rounds; nine, because single
+// rounds of one run differ by up to 37 points, and with five rounds the ratio of the median rounds moved
+// by up to 13 points between runs of the same code.
+const MAX_ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_PROXY_ROUNDS ?? 9) / 2) * 2 + 1)
 const OPEN_STREAMS = 1000
 
 /** pulse-proxy runs from its compiled build, as a host runs it from npm: build it first. */
