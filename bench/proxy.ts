@@ -18,7 +18,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const SECONDS = Number(process.env.BENCH_PROXY_SECONDS ?? 5)
 // p99 at c=1 is decided by the few requests the shared VM stalls for 2–6 ms: with 1 500 requests it
 // was the 15th-worst, and a few stalls more or less moved it by 2× between runs; 4 000 made it the 40th,
-// and its ratio to the floor's still ranged 1.29–1.53× over runs on a steady machine; 8 000 make it the 80th.
+// and its ratio to the floor's still ranged 0.95–1.53× over seven runs of a steady machine; 8 000 make it the 80th.
 const C1_REQUESTS = Number(process.env.BENCH_PROXY_C1 ?? 8000)
 // Steady state, not a process's first requests: with 100 warm-up requests, the code a mode runs for
 // the first time (pulse-proxy's streaming path: the json phases come first) was still being compiled
