@@ -56,6 +56,47 @@ eachBackend(t, async (t, backend) => {
     t.equal(await repo.get('B', r.trace_id), null)
   })
 
+  t.test('a trace with every field set round-trips through get, list and session', async (t) => {
+    const store = backend.makeStore()
+    t.teardown(() => store.close())
+    const repo = await store.repository('traces', tracesRepository())
+    // Each field a value of its own, so a store that mixed two fields up would fail.
+    const r = makeRecord('A', {
+      timestamp: new Date(Date.UTC(2025, 0, 2, 3, 4, 5, 678)),
+      received_at: new Date(Date.UTC(2025, 0, 2, 3, 4, 6, 789)),
+      expires_at: new Date(Date.UTC(2025, 1, 2)),
+      model_used: 'gpt-4o-mini-2024-07-18',
+      provider_request_id: 'req_123',
+      status: 'error',
+      latency_ms: 812.5,
+      ttft_ms: 95.25,
+      input_tokens: 120,
+      output_tokens: 33,
+      cache_read_tokens: 64,
+      cache_write_tokens: 16,
+      output_text: 'Paris "quoted", \\ and ünïcode',
+      finish_reason: 'length',
+      cost_cents: 0.0375,
+      cost_source: 'provider',
+      unpriced: false,
+      usage_source: 'estimated',
+      session_id: 'sess-1',
+      request_body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], n: 1 },
+      response_body: { id: 'chatcmpl-1', choices: [] },
+      error: { type: 'upstream_error', message: 'cut', upstream_status: 502 },
+      metadata: { team: 'search', nested: { ok: true, list: [1, null, 'x'] } }
+    })
+    const every = Object.keys(r).sort()
+    t.equal(every.length, 27, 'every field of a stored trace is set in this test')
+    await repo.insertNew([r])
+    const got = await repo.get('A', r.trace_id)
+    t.same(got, r)
+    t.same(Object.keys(got ?? {}).sort(), every, 'no field is added or lost')
+    t.ok(got?.received_at instanceof Date && got.expires_at instanceof Date)
+    t.same((await repo.list('A', {}, { limit: 10, offset: 0 })).traces, [r])
+    t.same(await repo.session('A', 'sess-1', 10), [r])
+  })
+
   t.test('list: each filter, newest first, total and paging', async (t) => {
     const store = backend.makeStore()
     t.teardown(() => store.close())

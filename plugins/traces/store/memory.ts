@@ -1,86 +1,94 @@
 import type { TraceFilter, TraceRecord, TracesRepository } from './store.js'
 
-/** The JSON fields of a trace; everything else is a scalar or a Date. */
-type BodyKey = 'request_body' | 'response_body' | 'error' | 'metadata'
-// The order of `Stored.bodies`.
-const BODY_KEYS: readonly BodyKey[] = ['request_body', 'response_body', 'error', 'metadata']
+/** The fields list() filters and sorts on: kept as properties of the stored trace. */
+type IndexKey = 'project_id' | 'trace_id' | 'timestamp' | 'provider' | 'model_requested' | 'model_used' | 'status' | 'session_id'
+/** Every other field, kept inside one JSON text. */
+type RestKey = Exclude<keyof TraceRecord, IndexKey>
 
-/** Every scalar field of a trace, present on each stored trace (undefined when the trace has none). */
-// Mapped over a union of keys, not `keyof`: every key is required, optional ones typed `… | undefined`.
-type Fields = { [K in Exclude<keyof TraceRecord, BodyKey>]: TraceRecord[K] }
+// Every other field, by name: a Record, so a field added to the trace schema fails to compile
+// here until it is named.
+const REST: Record<RestKey, true> = {
+  received_at: true,
+  expires_at: true,
+  provider_request_id: true,
+  latency_ms: true,
+  ttft_ms: true,
+  input_tokens: true,
+  output_tokens: true,
+  cache_read_tokens: true,
+  cache_write_tokens: true,
+  output_text: true,
+  finish_reason: true,
+  cost_cents: true,
+  cost_source: true,
+  unpriced: true,
+  usage_source: true,
+  request_body: true,
+  response_body: true,
+  error: true,
+  metadata: true
+}
+/**
+ * The order of the values in `Stored.rest`: `pack` writes them in this order, `unpack` reads them
+ * back by it (a test round-trips a trace with every field set to a value of its own).
+ */
+const REST_KEYS = Object.keys(REST) as RestKey[]
+/** Stored as milliseconds in the JSON text, read back as Dates. */
+const DATE_KEYS: ReadonlySet<string> = new Set<RestKey>(['received_at', 'expires_at'])
 
 /**
- * A trace as this store holds it: one object, the scalars as they are and the JSON fields as one
- * JSON text. Every trace is kept (bodies included), and a body as a tree of small objects is
- * what made the heap large and garbage collection slow under load (each one is traced by every
- * collection, and copied while young); one string per trace costs one stringify on insert and a
- * parse on read. One object, not scalars and text side by side: each kept object costs a copy
- * when it is promoted and a visit in every full collection.
+ * A trace as this store holds it: what queries look at as properties (the time as milliseconds),
+ * the rest as one JSON text. Every kept trace is visited by each full garbage collection and
+ * copied once or twice while young; a trace as a tree of objects (Dates, numbers, strings,
+ * bodies) made that the largest cost of tracing under load. Kept this way a trace is four heap
+ * objects (this one, its id, its time, the text), not twenty; names are shared (`intern`).
  */
-type Stored = Fields & {
-  /** `[request_body, response_body, error, metadata]`, absent ones as null; undefined when none. */
-  bodies: string | undefined
-}
-
-function pack (t: TraceRecord): Stored {
-  // One object literal of one shape: the type makes it name every field (adding one to the trace
-  // schema fails to compile until it is here), and it is an order of magnitude cheaper than
-  // copying with for-in (≈ 0.7 µs a trace). Records are built fresh by the service and never
-  // changed afterwards: Dates are not copied.
-  const { request_body: req, response_body: res, error, metadata } = t
-  const any = req !== undefined || res !== undefined || error !== undefined || metadata !== undefined
-  return {
-    project_id: t.project_id,
-    trace_id: t.trace_id,
-    timestamp: t.timestamp,
-    received_at: t.received_at,
-    expires_at: t.expires_at,
-    provider: t.provider,
-    model_requested: t.model_requested,
-    model_used: t.model_used,
-    provider_request_id: t.provider_request_id,
-    status: t.status,
-    latency_ms: t.latency_ms,
-    ttft_ms: t.ttft_ms,
-    input_tokens: t.input_tokens,
-    output_tokens: t.output_tokens,
-    cache_read_tokens: t.cache_read_tokens,
-    cache_write_tokens: t.cache_write_tokens,
-    output_text: t.output_text,
-    finish_reason: t.finish_reason,
-    cost_cents: t.cost_cents,
-    cost_source: t.cost_source,
-    unpriced: t.unpriced,
-    usage_source: t.usage_source,
-    session_id: t.session_id,
-    bodies: any ? JSON.stringify([req ?? null, res ?? null, error ?? null, metadata ?? null]) : undefined
-  }
+interface Stored {
+  project_id: string
+  trace_id: string
+  ts: number
+  provider: string
+  model_requested: string
+  model_used: string | undefined
+  status: TraceRecord['status']
+  session_id: string | undefined
+  rest: string
 }
 
 /** A fresh record for a reader: callers may change what they get without touching the store. */
 function unpack (s: Stored): TraceRecord {
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(s)) {
-    if (k !== 'bodies' && v !== undefined) out[k] = v instanceof Date ? new Date(v.getTime()) : v
+  const out: Record<string, unknown> = {
+    project_id: s.project_id,
+    trace_id: s.trace_id,
+    timestamp: new Date(s.ts),
+    provider: s.provider,
+    model_requested: s.model_requested,
+    status: s.status
   }
-  if (s.bodies !== undefined) {
-    const values = JSON.parse(s.bodies) as unknown[]
-    BODY_KEYS.forEach((k, i) => { if (values[i] !== null) out[k] = values[i] })
-  }
+  if (s.model_used !== undefined) out.model_used = s.model_used
+  if (s.session_id !== undefined) out.session_id = s.session_id
+  const values = JSON.parse(s.rest) as unknown[]
+  REST_KEYS.forEach((k, i) => {
+    const v = values[i]
+    if (v !== null) out[k] = DATE_KEYS.has(k) ? new Date(v as number) : v
+  })
   return out as TraceRecord
 }
 
-export function matches (t: TraceRecord, f: TraceFilter): boolean {
+function matches (t: Stored, f: TraceFilter): boolean {
   return (f.session_id === undefined || t.session_id === f.session_id) &&
     (f.provider === undefined || t.provider === f.provider) &&
     (f.model === undefined || t.model_requested === f.model || t.model_used === f.model) &&
     (f.status === undefined || t.status === f.status) &&
-    (f.from === undefined || t.timestamp >= f.from) &&
-    (f.to === undefined || t.timestamp < f.to)
+    (f.from === undefined || t.ts >= f.from.getTime()) &&
+    (f.to === undefined || t.ts < f.to.getTime())
 }
 
-export const newestFirst = (a: TraceRecord, b: TraceRecord) =>
-  b.timestamp.getTime() - a.timestamp.getTime() || (a.trace_id < b.trace_id ? 1 : a.trace_id > b.trace_id ? -1 : 0)
+const newestFirst = (a: Stored, b: Stored) =>
+  b.ts - a.ts || (a.trace_id < b.trace_id ? 1 : a.trace_id > b.trace_id ? -1 : 0)
+
+/** Distinct provider and model names shared by the stored traces; past this many, not shared. */
+const MAX_NAMES = 1000
 
 /** Traces the memory store keeps per project by default (`traces.memoryMaxTraces`). */
 export const DEFAULT_MEMORY_MAX_TRACES = 100_000
@@ -95,6 +103,8 @@ export class MemoryTraces implements TracesRepository {
    * entry deleted at the front before it, each time.
    */
   private readonly oldest = new Map<string, Iterator<string>>()
+  /** One copy of each provider and model name: a string per trace would be kept per trace. */
+  private readonly names = new Map<string, string>()
 
   /** @param maxPerProject traces kept per project; storing one more drops the oldest stored */
   constructor (maxPerProject: number = DEFAULT_MEMORY_MAX_TRACES) {
@@ -104,6 +114,36 @@ export class MemoryTraces implements TracesRepository {
   async init () {}
   async close () {}
   async enableTtl () { return false }
+
+  private intern (name: string): string {
+    const shared = this.names.get(name)
+    if (shared !== undefined) return shared
+    if (this.names.size < MAX_NAMES) this.names.set(name, name)
+    return name
+  }
+
+  private pack (t: TraceRecord): Stored {
+    // An array literal in REST_KEYS order: reading each field by name from a list of keys costs
+    // more than the whole literal, and this runs for every trace.
+    const rest = JSON.stringify([
+      t.received_at.getTime(), t.expires_at?.getTime() ?? null, t.provider_request_id ?? null, t.latency_ms,
+      t.ttft_ms ?? null, t.input_tokens ?? null, t.output_tokens ?? null, t.cache_read_tokens ?? null,
+      t.cache_write_tokens ?? null, t.output_text ?? null, t.finish_reason ?? null, t.cost_cents ?? null,
+      t.cost_source ?? null, t.unpriced ?? null, t.usage_source ?? null, t.request_body ?? null,
+      t.response_body ?? null, t.error ?? null, t.metadata ?? null
+    ])
+    return {
+      project_id: t.project_id,
+      trace_id: t.trace_id,
+      ts: t.timestamp.getTime(),
+      provider: this.intern(t.provider),
+      model_requested: this.intern(t.model_requested),
+      model_used: t.model_used == null ? undefined : this.intern(t.model_used),
+      status: t.status,
+      session_id: t.session_id ?? undefined,
+      rest
+    }
+  }
 
   private project (projectId: string) {
     let traces = this.byProject.get(projectId)
@@ -120,7 +160,7 @@ export class MemoryTraces implements TracesRepository {
     for (const trace of traces) {
       const project = this.project(trace.project_id)
       if (project.has(trace.trace_id)) continue
-      project.set(trace.trace_id, pack(trace))
+      project.set(trace.trace_id, this.pack(trace))
       inserted.push(trace)
       if (project.size > this.maxPerProject) this.dropOldest(trace.project_id, project)
     }
@@ -162,7 +202,7 @@ export class MemoryTraces implements TracesRepository {
     let removed = 0
     for (const traces of this.byProject.values()) {
       for (const [id, t] of traces) {
-        if (t.timestamp < cutoff) {
+        if (t.ts < cutoff.getTime()) {
           traces.delete(id)
           removed++
         }
