@@ -26,6 +26,9 @@ class GatedTraces extends MemoryTraces {
   }
 }
 
+/** The same, as a store in another process (Mongo): written in whole batches, not slices. */
+class RemoteTraces extends GatedTraces { override readonly inProcess = false }
+
 function logger () {
   const lines: Array<{ level: string, obj: object, msg?: string }> = []
   const at = (level: string) => (obj: object, msg?: string) => { lines.push({ level, obj, msg }) }
@@ -39,7 +42,7 @@ function service (repo: GatedTraces, queue: Partial<TracesOptions['queue']>) {
 }
 
 t.test('record() returns at once and writes in batches of batchSize', async (t) => {
-  const repo = new GatedTraces()
+  const repo = new RemoteTraces()
   const { svc } = service(repo, { batchSize: 10, flushIntervalMs: 60_000 })
   for (let i = 0; i < 25; i++) t.same(svc.record(rec()), { accepted: true })
   t.equal(repo.writes.length, 0, 'nothing is written inside record()')
@@ -62,7 +65,7 @@ t.test('a partial batch is written by the interval timer', async (t) => {
 })
 
 t.test('a full queue refuses with back pressure and counts it; nothing accepted is lost', async (t) => {
-  const repo = new GatedTraces()
+  const repo = new RemoteTraces()
   repo.hold()
   const { svc } = service(repo, { batchSize: 5, flushIntervalMs: 60_000, maxSize: 12 })
   const results = Array.from({ length: 20 }, () => svc.record(rec()))
@@ -139,15 +142,25 @@ t.test('an in-process store is written a slice at a time with a pause between; a
   const flushed = svc.flush().then(() => { order.push('flushed') })
   setImmediate(() => { order.push(`other after ${local.writes.length} writes`) })
   await flushed
-  t.same(local.writes, [16, 16, 16, 16, 16, 16, 4])
+  t.same(local.writes, Array.from({ length: 25 }, () => 4))
   t.equal(order[0], 'other after 1 writes', 'another request\'s work ran after the first slice')
 
-  class Remote extends GatedTraces { override readonly inProcess = false }
-  const remote = new Remote()
+  const remote = new RemoteTraces()
   const { svc: svc2 } = service(remote, { batchSize: 100, flushIntervalMs: 60_000 })
   for (let i = 0; i < 100; i++) svc2.record(rec())
   await svc2.flush()
   t.same(remote.writes, [100])
+})
+
+t.test('an in-process store takes larger slices when more traces wait, so the drain keeps up under load', async (t) => {
+  const local = new GatedTraces()
+  const { svc } = service(local, { batchSize: 1000, flushIntervalMs: 60_000 })
+  for (let i = 0; i < 1000; i++) svc.record(rec())
+  await svc.flush()
+  t.equal(local.writes[0], 40, '1 000 waiting: 40 per turn, written in about 25 turns')
+  t.ok(local.writes.length <= 100, `${local.writes.length} slices`)
+  t.equal(local.writes.reduce((a, b) => a + b, 0), 1000)
+  t.equal(local.writes.at(-1), 4, 'down to 4 per turn as the queue empties')
 })
 
 t.test('invalid traces are refused, not thrown', async (t) => {
