@@ -103,7 +103,7 @@ export function recordProblem (t: RecordedTrace): string | undefined {
   if (typeof t.provider !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(t.provider)) return 'provider must be a provider name'
   if (typeof t.model_requested !== 'string' || t.model_requested === '') return 'model_requested is required'
   if (!(TRACE_STATUSES as readonly string[]).includes(t.status)) return 'status must be success, error or cancelled'
-  if (typeof t.latency_ms !== 'number' || !(t.latency_ms >= 0)) return 'latency_ms must be a number ≥ 0'
+  if (typeof t.latency_ms !== 'number' || !Number.isFinite(t.latency_ms) || t.latency_ms < 0) return 'latency_ms must be a finite number ≥ 0'
   return undefined
 }
 
