@@ -11,8 +11,9 @@ const DAY_MS = 86_400_000
  * per turn of the event loop in the record() drain: at least PREPARE_SLICE, more when the queue is
  * long (it is written in about DRAIN_TURNS turns). A request's I/O waits for one slice at most each
  * time, and a streamed call takes several turns: slices of 16 (0.1–0.25 ms each) added up to the
- * streamed calls' p99 at concurrency 1, where slices of 4 take 0.04–0.06 ms; under load a fixed 4
- * per turn fell behind the calls being traced, and the queue grew until it refused traces.
+ * streamed calls' p99 at concurrency 1, where slices of 4 take 0.04–0.06 ms. Under load a fixed 4
+ * per turn did worse (half as many young-generation collections again at 32 connections), and a
+ * drain must not fall behind the calls it traces: a long queue takes larger slices.
  */
 const PREPARE_SLICE = 4
 const DRAIN_TURNS = 25
