@@ -75,13 +75,15 @@ function unpack (s: Stored): TraceRecord {
   return out as TraceRecord
 }
 
-function matches (t: Stored, f: TraceFilter): boolean {
-  return (f.session_id === undefined || t.session_id === f.session_id) &&
+/** `f`'s time bounds in milliseconds, read once per query rather than once per stored trace. */
+function matcher (f: TraceFilter): (t: Stored) => boolean {
+  const from = f.from?.getTime() ?? -Infinity
+  const to = f.to?.getTime() ?? Infinity
+  return (t) => (f.session_id === undefined || t.session_id === f.session_id) &&
     (f.provider === undefined || t.provider === f.provider) &&
     (f.model === undefined || t.model_requested === f.model || t.model_used === f.model) &&
     (f.status === undefined || t.status === f.status) &&
-    (f.from === undefined || t.ts >= f.from.getTime()) &&
-    (f.to === undefined || t.ts < f.to.getTime())
+    t.ts >= from && t.ts < to
 }
 
 const newestFirst = (a: Stored, b: Stored) =>
@@ -189,7 +191,7 @@ export class MemoryTraces implements TracesRepository {
   }
 
   async list (projectId: string, filter: TraceFilter, { limit, offset }: { limit: number, offset: number }) {
-    const all = [...(this.byProject.get(projectId)?.values() ?? [])].filter((t) => matches(t, filter)).sort(newestFirst)
+    const all = [...(this.byProject.get(projectId)?.values() ?? [])].filter(matcher(filter)).sort(newestFirst)
     return { traces: all.slice(offset, offset + limit).map(unpack), total: all.length }
   }
 
@@ -199,10 +201,11 @@ export class MemoryTraces implements TracesRepository {
   }
 
   async deleteBefore (cutoff: Date) {
+    const before = cutoff.getTime()
     let removed = 0
     for (const traces of this.byProject.values()) {
       for (const [id, t] of traces) {
-        if (t.ts < cutoff.getTime()) {
+        if (t.ts < before) {
           traces.delete(id)
           removed++
         }
