@@ -1,6 +1,7 @@
 // Provider proxy overhead: three targets in one run — direct to a mock upstream, a minimal
 // Fastify + undici passthrough (the floor), and pulse-proxy (API-key auth, vault lookup,
-// tracing on a memory store) — non-streaming and streaming, at concurrency 1 (precise
+// tracing on a memory store) — plus a second, identical floor process as a control (how far two
+// runs of the same code differ here), non-streaming and streaming, at concurrency 1 (precise
 // per-request timings with undici), at a fixed 500 req/s and at maximum throughput (autocannon),
 // plus RSS with 1 000 concurrent open streams. Every process is on 127.0.0.1; each role runs in
 // its own process (bench/proxy-targets.ts) so the load generator does not share their CPU time
@@ -175,10 +176,14 @@ async function run (ctx: BenchContext): Promise<BenchSection> {
   const mock = await start('mock')
   const upstream = `http://127.0.0.1:${mock.port}/v1`
   const floor = await start('floor', { BENCH_UPSTREAM: upstream })
+  // The control: the same code as the floor, measured like the others. Its figures against the
+  // floor's show how far this run's figures move with nothing changed (the checks do not use it).
+  const control = await start('floor', { BENCH_UPSTREAM: upstream })
   const pulse = await start('pulse', { BENCH_UPSTREAM: upstream, BENCH_PULSE_LIB: lib })
   const targets: Target[] = [
     { name: 'direct', url: `http://127.0.0.1:${mock.port}`, headers: {} },
     { name: 'floor', url: `http://127.0.0.1:${floor.port}`, headers: {} },
+    { name: 'control', url: `http://127.0.0.1:${control.port}`, headers: {} },
     { name: 'pulse', url: `http://127.0.0.1:${pulse.port}`, headers: { authorization: `Bearer ${pulse.apiKey ?? ''}` } }
   ]
   type Row = Record<string, number>
@@ -217,6 +222,7 @@ async function run (ctx: BenchContext): Promise<BenchSection> {
     }
   } finally {
     stop(floor)
+    stop(control)
     stop(pulse)
   }
 
@@ -239,26 +245,32 @@ async function run (ctx: BenchContext): Promise<BenchSection> {
     const p50 = added('pulse', mode, 'c1p50')
     const f99 = added('floor', mode, 'c1p99')
     const p99 = added('pulse', mode, 'c1p99')
+    /** A target's added time as a multiple of the floor's (none when the floor added nothing: a tiny sample). */
+    const times = (name: string, key: string) => {
+      const floorAdded = added('floor', mode, key)
+      return floorAdded > 0 ? `${fmt(added(name, mode, key) / floorAdded, 2)}×` : 'n/a'
+    }
     checks.push({ name: `proxy ${mode}: added p50 within 0.3 ms of the floor's`, ok: p50 - f50 <= 0.3, detail: `pulse +${fmt(p50, 3)} ms vs floor +${fmt(f50, 3)} ms (Δ ${fmt(p50 - f50, 3)} ms)` })
-    checks.push({ name: `proxy ${mode}: added p99 ≤ 1.5× the floor's`, ok: p99 <= 1.5 * f99, detail: `pulse +${fmt(p99, 3)} ms vs floor +${fmt(f99, 3)} ms (${fmt(p99 / Math.max(f99, 1e-9), 2)}×)` })
+    checks.push({ name: `proxy ${mode}: added p99 ≤ 1.5× the floor's`, ok: p99 <= 1.5 * f99, detail: `pulse +${fmt(p99, 3)} ms vs floor +${fmt(f99, 3)} ms (${times('pulse', 'c1p99')}; control ${times('control', 'c1p99')})` })
     if (mode === 'stream') {
       const ft = added('floor', mode, 'ttft50')
       const pt = added('pulse', mode, 'ttft50')
       const ft99 = added('floor', mode, 'ttft99')
       const pt99 = added('pulse', mode, 'ttft99')
       checks.push({ name: 'proxy stream: added TTFT p50 within 0.3 ms of the floor\'s', ok: pt - ft <= 0.3, detail: `pulse +${fmt(pt, 3)} ms vs floor +${fmt(ft, 3)} ms` })
-      checks.push({ name: 'proxy stream: added TTFT p99 ≤ 1.5× the floor\'s', ok: pt99 <= 1.5 * ft99, detail: `pulse +${fmt(pt99, 3)} ms vs floor +${fmt(ft99, 3)} ms` })
+      checks.push({ name: 'proxy stream: added TTFT p99 ≤ 1.5× the floor\'s', ok: pt99 <= 1.5 * ft99, detail: `pulse +${fmt(pt99, 3)} ms vs floor +${fmt(ft99, 3)} ms (${times('pulse', 'ttft99')}; control ${times('control', 'ttft99')})` })
     }
     const ratio = (r('pulse', mode).maxRps ?? 0) / Math.max(1, r('floor', mode).maxRps ?? 0)
     // One decimal: 69.9 % must not print as a "70 %" that missed.
-    const perRound = (roundsOf[`pulse/${mode}`] ?? []).map((p, i) => `${fmt(p / Math.max(1, roundsOf[`floor/${mode}`]?.[i] ?? 0) * 100, 1)} %`).join(', ')
-    checks.push({ name: `proxy ${mode}: max throughput ≥ 70 % of the floor's`, ok: ratio >= 0.7, detail: `${fmt(r('pulse', mode).maxRps ?? 0)} vs ${fmt(r('floor', mode).maxRps ?? 0)} req/s (${fmt(ratio * 100, 1)} %; round by round ${perRound})` })
+    const perRound = (name: string) => (roundsOf[`${name}/${mode}`] ?? []).map((p, i) => `${fmt(p / Math.max(1, roundsOf[`floor/${mode}`]?.[i] ?? 0) * 100, 1)} %`).join(', ')
+    const controlRatio = (r('control', mode).maxRps ?? 0) / Math.max(1, r('floor', mode).maxRps ?? 0)
+    checks.push({ name: `proxy ${mode}: max throughput ≥ 70 % of the floor's`, ok: ratio >= 0.7, detail: `${fmt(r('pulse', mode).maxRps ?? 0)} vs ${fmt(r('floor', mode).maxRps ?? 0)} req/s (${fmt(ratio * 100, 1)} %; round by round ${perRound('pulse')}; control ${fmt(controlRatio * 100, 1)} %)` })
     lines.push(
       `### ${mode === 'json' ? 'Non-streaming' : 'Streaming'} (\`stream: ${String(mode === 'stream')}\`)`,
       '',
       '| target | c=1 p50 | c=1 p99 | ' + (mode === 'stream' ? 'TTFT p50 | TTFT p99 | ' : '') + '500 req/s p50 | 500 req/s p99 | max req/s | max p50 | max p99 | failed |',
       '| --- | --- | --- | ' + (mode === 'stream' ? '--- | --- | ' : '') + '--- | --- | --- | --- | --- | --- |',
-      ...['direct', 'floor', 'pulse'].map((name) => {
+      ...['direct', 'floor', 'control', 'pulse'].map((name) => {
         const x = r(name, mode)
         const ms = (v: number | undefined, d = 3) => `${fmt(v ?? 0, d)} ms`
         return `| ${name} | ${ms(x.c1p50)} | ${ms(x.c1p99)} | ` + (mode === 'stream' ? `${ms(x.ttft50)} | ${ms(x.ttft99)} | ` : '') +
@@ -268,6 +280,10 @@ async function run (ctx: BenchContext): Promise<BenchSection> {
       `Added over direct at c=1: floor p50 +${fmt(added('floor', mode, 'c1p50'), 3)} ms, p99 +${fmt(added('floor', mode, 'c1p99'), 3)} ms; ` +
         `pulse-proxy p50 +${fmt(added('pulse', mode, 'c1p50'), 3)} ms, p99 +${fmt(added('pulse', mode, 'c1p99'), 3)} ms.` +
         (mode === 'stream' ? ` Added TTFT: floor +${fmt(added('floor', mode, 'ttft50'), 3)} ms, pulse-proxy +${fmt(added('pulse', mode, 'ttft50'), 3)} ms (p50).` : ''),
+      '',
+      `The control (the floor's code in a second process) against the floor: added p50 Δ ${fmt(added('control', mode, 'c1p50') - f50, 3)} ms, ` +
+        `added p99 ${times('control', 'c1p99')}` + (mode === 'stream' ? `, added TTFT p99 ${times('control', 'ttft99')}` : '') +
+        `, maximum throughput ${fmt(controlRatio * 100, 1)} % (round by round ${perRound('control')}).`,
       ''
     )
   }
@@ -283,7 +299,8 @@ async function run (ctx: BenchContext): Promise<BenchSection> {
     ''
   )
   const markdown = [
-    'Loopback only. Processes: mock upstream, floor, pulse-proxy, and this load generator, each its own Node process on a 2-core machine shared with other work; figures are noisy, compare within the run. ' +
+    'Loopback only. Processes: mock upstream, floor, control, pulse-proxy, and this load generator, each its own Node process on a 2-core machine shared with other work; figures are noisy, compare within the run. ' +
+      'The control is the floor\'s code in a second process, measured like the other targets; its figures against the floor\'s show how far this run\'s figures move with nothing changed (the checks do not use it). ' +
       'pulse-proxy runs from its compiled build (`dist/`, built first), as a host runs it from npm; the floor and the mock are small TypeScript files run by tsx. ' +
       `c=1: ${Math.ceil(C1_REQUESTS / C1_BLOCKS) * C1_BLOCKS} sequential requests per target after ${C1_WARMUP} warm-up ones, in ${C1_BLOCKS} blocks with the targets taking turns (the order rotating), timed with \`performance.now()\` around undici (µs resolution); TTFT is the time to the first body byte. ` +
       `500 req/s: autocannon, ${SECONDS} s per target. Max (32 connections): autocannon, ${MAX_ROUNDS} rounds of ${SECONDS} s in which the targets take turns (the order rotating); each figure is the target's median round (its latencies have 1 ms resolution). ` +
