@@ -260,10 +260,12 @@ async function run (ctx: BenchContext): Promise<BenchSection> {
       checks.push({ name: 'proxy stream: added TTFT p50 within 0.3 ms of the floor\'s', ok: pt - ft <= 0.3, detail: `pulse +${fmt(pt, 3)} ms vs floor +${fmt(ft, 3)} ms` })
       checks.push({ name: 'proxy stream: added TTFT p99 ≤ 1.5× the floor\'s', ok: pt99 <= 1.5 * ft99, detail: `pulse +${fmt(pt99, 3)} ms vs floor +${fmt(ft99, 3)} ms (${times('pulse', 'ttft99')}; control ${times('control', 'ttft99')})` })
     }
-    const ratio = (r('pulse', mode).maxRps ?? 0) / Math.max(1, r('floor', mode).maxRps ?? 0)
+    /** A target's maximum throughput as a fraction of the floor's. */
+    const maxRatio = (name: string) => (r(name, mode).maxRps ?? 0) / Math.max(1, r('floor', mode).maxRps ?? 0)
+    const ratio = maxRatio('pulse')
     // One decimal: 69.9 % must not print as a "70 %" that missed.
     const perRound = (name: string) => (roundsOf[`${name}/${mode}`] ?? []).map((p, i) => `${fmt(p / Math.max(1, roundsOf[`floor/${mode}`]?.[i] ?? 0) * 100, 1)} %`).join(', ')
-    const controlRatio = (r('control', mode).maxRps ?? 0) / Math.max(1, r('floor', mode).maxRps ?? 0)
+    const controlRatio = maxRatio('control')
     checks.push({ name: `proxy ${mode}: max throughput ≥ 70 % of the floor's`, ok: ratio >= 0.7, detail: `${fmt(r('pulse', mode).maxRps ?? 0)} vs ${fmt(r('floor', mode).maxRps ?? 0)} req/s (${fmt(ratio * 100, 1)} %; round by round ${perRound('pulse')}; control ${fmt(controlRatio * 100, 1)} %)` })
     lines.push(
       `### ${mode === 'json' ? 'Non-streaming' : 'Streaming'} (\`stream: ${String(mode === 'stream')}\`)`,
